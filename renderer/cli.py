@@ -1,0 +1,117 @@
+"""The novapress command line.
+
+Exit codes: 0 done, 1 the build failed (a tool or resource), 2 bad input or usage.
+Every failure is one clear message, never a traceback (set NOVAPRESS_DEBUG=1 for one).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import BuildError, InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse prints the whole usage otherwise)
+        self.exit(EXIT_BAD_INPUT, f"novapress: {message} (see 'novapress {self.prog.split()[-1]} --help')\n"
+                  if " " in self.prog else f"novapress: {message} (see 'novapress --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="novapress", description="Build comic pages and slide decks about LLM inference with real model output.")
+    p.add_argument("-C", "--project", default=".", help="project folder (holding novapress.yaml); default: here")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    b = sub.add_parser("build", help="build everything (or some targets) into build/")
+    b.add_argument("targets", nargs="*", metavar="TARGET",
+                   help="only these: live, comic, slides, site, or a storyboard/deck name (default: all)")
+    b.add_argument("--out", default="build", help="output folder (default: build)")
+    b.add_argument("--prompt", help="replace the book's main question (the main demo's prompt)")
+    b.add_argument("--refresh", action="store_true", help="re-run the model even where a cached trace exists")
+    b.add_argument("--no-fallback", action="store_true", help="fail instead of falling back to SmolLM2 when the model is unavailable")
+    b.add_argument("--force", action="store_true", help="rebuild outputs even when their inputs did not change")
+    b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
+
+    r = sub.add_parser("render", help="render one storyboard page (or one panel) quickly")
+    r.add_argument("storyboard", help="path of a storyboard YAML file")
+    r.add_argument("--panel", help="render only this panel id")
+    r.add_argument("--out", default="build", help="output folder (default: build)")
+    r.add_argument("--prompt", help="replace the book's main question")
+    r.add_argument("-q", "--quiet", action="store_true")
+
+    sub.add_parser("doctor", help="show what is installed and which model a build would use")
+
+    c = sub.add_parser("clean", help="delete build outputs")
+    c.add_argument("--out", default="build")
+    c.add_argument("--cache", action="store_true", help="also delete the live-trace cache")
+
+    pr = sub.add_parser("present", help="serve the slide deck with live reload")
+    pr.add_argument("--host", default="127.0.0.1")
+    pr.add_argument("--port", type=int, default=8000)
+    pr.add_argument("--out", default="build")
+
+    s = sub.add_parser("serve", help="serve the interactive lesson site with a live Ask box")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8001)
+    s.add_argument("--out", default="build")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.command:
+        _parser().print_help()
+        return EXIT_BAD_INPUT
+    try:
+        os.chdir(Path(args.project))
+    except OSError as err:
+        print(f"novapress: cannot use project folder {args.project}: {err.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return _run(args) or EXIT_OK
+    except InputError as err:
+        for problem in err.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("novapress: interrupted; previous outputs are kept", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("NOVAPRESS_DEBUG"):
+            raise
+        print(f"error: internal error: {type(err).__name__}: {err} (a bug: rerun with NOVAPRESS_DEBUG=1 and report it)",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _run(args) -> int:
+    if args.command == "build":
+        from .build import build
+        return build(args)
+    if args.command == "render":
+        from .build import render_one
+        return render_one(args)
+    if args.command == "doctor":
+        from .doctor import doctor
+        return doctor()
+    if args.command == "clean":
+        from .build import clean
+        return clean(args)
+    if args.command == "present":
+        from .present import present
+        return present(args)
+    if args.command == "serve":
+        from .site.server import serve
+        return serve(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

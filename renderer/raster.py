@@ -1,0 +1,40 @@
+"""SVG to pixels with resvg, using only the fonts novapress ships.
+
+resvg's own filters (blur) are slow at page size, so glow is not done in SVG:
+callers rasterise a glow layer small, blur it with Pillow and scale it up
+(see renderer.draw).
+"""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import resvg_py
+from PIL import Image
+
+from .errors import BuildError
+
+
+@lru_cache(maxsize=1)
+def _font_dirs() -> list[str]:
+    from .fonts import font_dirs
+    return font_dirs()
+
+
+def rasterize(svg: str, *, zoom: float | None = None) -> Image.Image:
+    """Render an SVG document to an RGBA image (its own width/height, times zoom)."""
+    try:
+        png = resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts=True, font_dirs=_font_dirs(),
+                                    zoom=zoom, shape_rendering="geometric_precision")
+    except ValueError as err:
+        raise BuildError(f"could not rasterise SVG art: {err}") from None
+    img = Image.open(io.BytesIO(bytes(png)))
+    img.load()
+    return img.convert("RGBA")
+
+
+def svg_document(width: float, height: float, body: str, *, defs: str = "") -> str:
+    """Wrap SVG elements into a document of the given pixel size."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">'
+            f"<defs>{defs}</defs>{body}</svg>")

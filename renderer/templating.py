@@ -1,0 +1,80 @@
+"""Sandboxed Jinja for author text (storyboard fields, slide Markdown).
+
+Authors' templates may come from anyone (a shared storyboard, a conference deck),
+so they run in Jinja's SandboxedEnvironment; an undefined name is an error, never
+silently empty text.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import suggest
+
+
+def _visible(text: str) -> str:
+    """Token text with its leading space made visible, as on the token cubes."""
+    if text.startswith(" "):
+        return "\u2423" + text[1:]
+    return text
+
+
+def make_env(**options: Any) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        **options,
+    )
+    env.filters["visible"] = _visible
+    env.filters["pct"] = lambda p, digits=1: f"{100 * float(p):.{digits}f}%"
+    return env
+
+
+_ENV = make_env()
+
+
+class TemplateProblem(Exception):
+    """A template failed; `message` says what and `line` (1-based, in the template) where."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def render(template: str, context: dict[str, Any], env: SandboxedEnvironment | None = None) -> str:
+    """Render one author template. Raises TemplateProblem with a readable cause."""
+    if "{" not in template:  # the common case: plain text, no Jinja at all
+        return template
+    env = env or _ENV
+    try:
+        return env.from_string(template).render(**context)
+    except jinja2.TemplateSyntaxError as err:
+        raise TemplateProblem(f"template syntax error: {err.message}", err.lineno) from None
+    except jinja2.UndefinedError as err:
+        raise TemplateProblem(_undefined_message(str(err), context), _template_line(err)) from None
+    except jinja2.exceptions.SecurityError as err:
+        raise TemplateProblem(f"template not allowed: {err}", _template_line(err)) from None
+    except Exception as err:  # a filter on the wrong type, a division by zero, ...
+        raise TemplateProblem(f"template error: {type(err).__name__}: {err}", _template_line(err)) from None
+
+
+def _undefined_message(raw: str, context: dict[str, Any]) -> str:
+    # jinja says "'foo' is undefined" or "'dict object' has no attribute 'x'"
+    if raw.endswith(" is undefined") and raw.startswith("'"):
+        name = raw.split("'")[1]
+        return f"undefined name '{name}' in template{suggest(name, context.keys())}"
+    return f"undefined value in template: {raw}"
+
+
+def _template_line(err: BaseException) -> int | None:
+    tb = err.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

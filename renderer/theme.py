@@ -1,0 +1,123 @@
+"""Comic themes as data (renderer/themes/<name>.yaml), validated by a schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError, Problem, rel, suggest
+from .yamlsrc import load_yaml, validation_problems
+
+THEMES_DIR = Path(__file__).parent / "themes"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PageStyle(_Strict):
+    background: str
+    margin: float
+    gutter: float
+    border_color: str
+    border_width: float
+    header_height: float = 0.0
+
+
+class SceneStyle(_Strict):
+    sky_top: str
+    sky_bottom: str
+    floor_top: str
+    floor_bottom: str
+    horizon: float = Field(ge=0, le=1)
+    grid_color: str
+    grid_opacity: float
+    grid_columns: int
+    grid_rows: int
+    particles: int
+    particle_colors: list[str]
+    glow_radius: float
+    glow_strength: float = 1.0
+
+
+class Station(_Strict):
+    name: str
+    color: str
+
+
+class Fonts(_Strict):
+    lettering: str
+    title: str
+    label: str
+    narration: str
+    mono: str
+
+
+class LetteringStyle(_Strict):
+    size: float
+    min_size: float
+    line_spacing: float = 1.15
+    uppercase: bool = False
+
+
+class BoxStyle(_Strict):
+    fill: str
+    stroke: str
+    text: str
+    stroke_width: float
+    padding: float
+
+
+class LabelStyle(_Strict):
+    text: str
+    glow: str
+
+
+class TagStyle(_Strict):
+    fill: str
+    text: str
+    size: float
+
+
+class Theme(_Strict):
+    name: str
+    page: PageStyle
+    scene: SceneStyle
+    palette: dict[str, str]
+    stations: list[Station]
+    fonts: Fonts
+    lettering: LetteringStyle
+    balloon: BoxStyle
+    narration: BoxStyle
+    label: LabelStyle
+    model_tag: TagStyle
+
+    def color(self, name_or_hex: str) -> str:
+        """A palette name ('cyan') or a literal colour ('#12ab34')."""
+        if name_or_hex.startswith("#"):
+            return name_or_hex
+        if name_or_hex in self.palette:
+            return self.palette[name_or_hex]
+        raise KeyError(name_or_hex)
+
+    def station_color(self, index: int) -> str:
+        """Accent of pipeline station `index` (1-based, as in the seed's labels)."""
+        return self.stations[(index - 1) % len(self.stations)].color
+
+
+def available_themes() -> list[str]:
+    return sorted(p.stem for p in THEMES_DIR.glob("*.yaml"))
+
+
+def load_theme(name_or_path: str) -> Theme:
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = THEMES_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise InputError(Problem("novapress.yaml", None, None,
+                                     f"unknown comic theme '{name_or_path}'{suggest(name_or_path, available_themes())}"))
+    data, src = load_yaml(path)
+    try:
+        return Theme.model_validate(data)
+    except ValidationError as err:
+        raise InputError(validation_problems(err, src, Theme)) from None
