@@ -56,6 +56,7 @@ class Fonts(_Strict):
 class LetteringStyle(_Strict):
     size: float
     min_size: float
+    small_print: float
     line_spacing: float = 1.15
     uppercase: bool = False
 

@@ -1,0 +1,78 @@
+"""Balloon and box shapes as SVG: speech (ellipse + wedge tail), thought (cloud + bubble
+trail), robot (rounded rectangle), narration (rectangle).
+
+One outline around balloon and tail: the whole shape is stroked first, then filled
+again on top without a stroke, which erases the seam where the tail joins.
+"""
+from __future__ import annotations
+
+import math
+
+from .geometry import Rect
+
+Point = tuple[float, float]
+
+
+def _pts(points: list[Point]) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+def speech_svg(box: Rect, tail: tuple[Point, Point, Point] | None, *, fill: str, stroke: str, width: float) -> str:
+    shape = [f'<ellipse cx="{box.cx:.1f}" cy="{box.cy:.1f}" rx="{box.w / 2:.1f}" ry="{box.h / 2:.1f}"/>']
+    if tail:
+        shape.append(f'<polygon points="{_pts(list(tail))}" stroke-linejoin="round"/>')
+    return _stroke_then_fill("".join(shape), fill, stroke, width)
+
+
+def robot_svg(box: Rect, tail: tuple[Point, Point, Point] | None, *, fill: str, stroke: str, width: float) -> str:
+    r = min(box.w, box.h) * 0.18
+    shape = [f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="{r:.1f}"/>']
+    if tail:
+        shape.append(f'<polygon points="{_pts(list(tail))}" stroke-linejoin="miter"/>')
+    return _stroke_then_fill("".join(shape), fill, stroke, width)
+
+
+def thought_svg(box: Rect, trail_to: Point | None, *, fill: str, stroke: str, width: float) -> str:
+    """A cloud: an ellipse ringed by overlapping puffs, and shrinking bubbles toward the thinker."""
+    cx, cy, rx, ry = box.cx, box.cy, box.w / 2, box.h / 2
+    perimeter = math.pi * (3 * (rx + ry) - math.sqrt((3 * rx + ry) * (rx + 3 * ry)))
+    n = max(8, int(perimeter / (min(rx, ry) * 0.55)))
+    puff = perimeter / n * 0.62
+    shape = [f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{rx * 0.86:.1f}" ry="{ry * 0.80:.1f}"/>']
+    for i in range(n):
+        a = 2 * math.pi * i / n
+        px, py = cx + rx * 0.86 * math.cos(a), cy + ry * 0.80 * math.sin(a)
+        shape.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{puff:.1f}"/>')
+    out = _stroke_then_fill("".join(shape), fill, stroke, width)
+    if trail_to is not None:
+        tx, ty = trail_to
+        dx, dy = tx - cx, ty - cy
+        d = math.hypot(dx, dy) or 1
+        ux, uy = dx / d, dy / d
+        edge = 1 / math.sqrt((ux / rx) ** 2 + (uy / ry) ** 2)
+        free = max(0.0, d - edge)
+        for k, (frac, size) in enumerate(((0.22, 0.45), (0.50, 0.30), (0.74, 0.18))):
+            r = puff * size * 1.4
+            px, py = cx + ux * (edge + free * frac), cy + uy * (edge + free * frac)
+            out += (f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{r:.1f}" fill="{fill}" stroke="{stroke}" '
+                    f'stroke-width="{width:.2f}"/>')
+    return out
+
+
+def narration_svg(box: Rect, *, fill: str, stroke: str, width: float, accent: str | None = None) -> str:
+    out = (f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" fill="{fill}" '
+           f'fill-opacity="0.94" stroke="{stroke}" stroke-width="{width:.2f}"/>')
+    if accent:  # a bright bar on the left edge: the tech style's narration marker
+        out += (f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{width * 2.5:.1f}" height="{box.h:.1f}" '
+                f'fill="{accent}"/>')
+    return out
+
+
+def tag_svg(box: Rect, *, fill: str) -> str:
+    r = box.h * 0.3
+    return f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="{r:.1f}" fill="{fill}"/>'
+
+
+def _stroke_then_fill(shape: str, fill: str, stroke: str, width: float) -> str:
+    return (f'<g fill="{fill}" stroke="{stroke}" stroke-width="{width * 2:.2f}">{shape}</g>'
+            f'<g fill="{fill}" stroke="none">{shape}</g>')

@@ -1,0 +1,508 @@
+"""The compositor: a validated storyboard (plus live traces) in, panel and page images out.
+
+Per panel, back to front: background (SVG) and props behind the cast, their neon glow
+(rasterised small, blurred with Pillow, added underneath), the cast, props in front,
+the props' own text, then labels, narration boxes and balloons placed by
+renderer.layout, and a model tag on panels that show live data.
+
+Every problem found while drawing (text that cannot fit, a balloon with no room, a
+template error) is collected with its file and line and raised together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from . import balloons, cast as cast_art, lettering, scene
+from .errors import InputError, Problem
+from .geometry import Rect
+from .layout import BoxRequest, panel_rects, place_boxes, tail_points
+from .props import REGISTRY, PropArt, PropContext
+from .raster import rasterize, svg_document
+from .storyboard import CastMember, LoadedStoryboard, Panel
+from .templating import TemplateProblem, render as render_template
+from .theme import Theme
+
+GLOW_ZOOM = 0.25   # the glow layer is rasterised at a quarter size: it is blurred anyway
+
+
+@dataclass
+class Element:
+    """One lettered thing, where it landed (panel pixels). Tests and transcripts read these."""
+
+    kind: str                    # speech, thought, narration, label, caption, tag
+    text: str
+    box: Rect                    # the balloon or box
+    text_box: Rect               # the text block inside it
+    who: str | None = None
+    tail: tuple | None = None    # (base_left, base_right, tip) of a speech tail
+    index: int = -1              # position in the panel's text list (-1: added by the renderer)
+
+
+@dataclass
+class PanelRender:
+    id: str
+    image: Image.Image
+    faces: dict[str, Rect] = field(default_factory=dict)      # who -> face box
+    mouths: dict[str, tuple[float, float]] = field(default_factory=dict)
+    bodies: dict[str, Rect] = field(default_factory=dict)
+    elements: list[Element] = field(default_factory=list)
+    prop_texts: list[Rect] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)           # models whose data this panel shows
+
+
+@dataclass
+class PageRender:
+    image: Image.Image
+    panels: dict[str, PanelRender]
+    rects: dict[str, Rect]
+
+
+@dataclass
+class RenderContext:
+    theme: Theme
+    cast: dict[str, CastMember]
+    traces: dict[str, dict]          # demo name -> trace
+    page_size: tuple[int, int]
+    seed: int = 42
+    book: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def unit(self) -> float:
+        """1/1000 of the page width: stroke widths and sizes scale with the page."""
+        return self.page_size[0] / 1000
+
+    def px(self, fraction_of_page_width: float) -> float:
+        return fraction_of_page_width * self.page_size[0]
+
+
+class _Problems:
+    def __init__(self, sb: LoadedStoryboard):
+        self.sb = sb
+        self.items: list[Problem] = []
+
+    def add(self, path: tuple, message: str) -> None:
+        line, col = self.sb.source.locate(path)
+        self.items.append(Problem(self.sb.file, line, col, message))
+
+
+# --- page ---------------------------------------------------------------------------------------
+
+def page_layout(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Rect]:
+    w, h = ctx.page_size
+    t = ctx.theme.page
+    return panel_rects(w, h, sb.board.layout, margin=ctx.px(t.margin), gutter=ctx.px(t.gutter),
+                       header=ctx.px(t.header_height) if t.header_height else 0.0,
+                       footer=ctx.px(t.margin) * 0.35)
+
+
+def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | None = None) -> PageRender:
+    """Draw the whole page (or, with only_panel, just that panel on an otherwise empty page)."""
+    theme = ctx.theme
+    w, h = ctx.page_size
+    rects = page_layout(sb, ctx)
+    problems = _Problems(sb)
+    page = Image.new("RGBA", (w, h), theme.page.background)
+    renders: dict[str, PanelRender] = {}
+    for pi, panel in enumerate(sb.board.panels):
+        if only_panel is not None and panel.id != only_panel:
+            continue
+        rect = rects[panel.id]
+        pr = render_panel(sb, pi, panel, (int(rect.w), int(rect.h)), ctx, problems)
+        renders[panel.id] = pr
+        page.alpha_composite(pr.image, (int(rect.x), int(rect.y)))
+    if problems.items:
+        raise InputError(problems.items)
+    draw = ImageDraw.Draw(page)
+    border = max(1, round(ctx.px(theme.page.border_width)))
+    for pid in renders:
+        x0, y0, x1, y1 = rects[pid].box()
+        draw.rectangle((x0 - border // 2, y0 - border // 2, x1 + (border - 1) // 2, y1 + (border - 1) // 2),
+                       outline=theme.page.border_color, width=border)
+    _draw_header_footer(page, sb, ctx)
+    return PageRender(page.convert("RGB"), renders, rects)
+
+
+def _draw_header_footer(page: Image.Image, sb: LoadedStoryboard, ctx: RenderContext) -> None:
+    theme = ctx.theme
+    margin = ctx.px(theme.page.margin)
+    draw = ImageDraw.Draw(page)
+    if theme.page.header_height:
+        head = Rect(margin, margin * 0.35, page.width - 2 * margin, ctx.px(theme.page.header_height) + margin * 0.5)
+        title = sb.board.title.upper()
+        block = lettering.fit_block(title, theme.fonts.title, head.w * 0.8, head.h * 0.8,
+                                    max_size=head.h * 0.8, min_size=ctx.px(theme.lettering.small_print),
+                                    wrap_lines=False)
+        if block is not None:
+            x, y = lettering.place_block(block, head, "left", "middle")
+            lettering.draw_glow_text(page, block, x, y, theme.palette["text"], theme.palette["cyan"], "left",
+                                     radius=max(2, block.size / 7))
+    if sb.board.page > 0:
+        size = int(ctx.px(theme.lettering.small_print))
+        block = lettering.make_block([str(sb.board.page)], theme.fonts.label, size, weight=700)
+        foot = Rect(0, page.height - margin * 0.9, page.width, margin * 0.8)
+        x, y = lettering.place_block(block, foot, "center", "middle")
+        lettering.draw_block(draw, block, x, y, theme.palette["muted"])
+
+
+# --- panel --------------------------------------------------------------------------------------
+
+def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, int], ctx: RenderContext,
+                 problems: _Problems) -> PanelRender:
+    theme, unit = ctx.theme, ctx.unit
+    w, h = size
+    base = ("panels", pi)
+    seed = ctx.seed * 1000 + sb.board.page * 37 + pi
+    tctx = _template_context(sb, ctx)
+    out = PanelRender(panel.id, Image.new("RGBA", size))
+
+    # 1. background and props (as art), behind and in front of the cast
+    defs, bg_svg, bg_glow = scene.scene_svg(w, h, theme, background=panel.scene.background,
+                                            floor=panel.scene.floor, horizon=panel.scene.horizon,
+                                            particles=panel.scene.particles, seed=seed, unit=unit)
+    back, front = [], []
+    anchors: dict[str, tuple[float, float]] = {}
+    keepout: list[Rect] = []
+    texts = []
+    for ri, spec in enumerate(panel.scene.props):
+        art = _draw_prop(spec, base + ("scene", "props", ri), Rect(0, 0, w, h), ctx, tctx, seed + ri, problems)
+        if art is None:
+            continue
+        (front if spec.front else back).append(art)
+        keepout += art.keepout
+        texts += art.texts
+        if spec.id:
+            for name, point in art.anchors.items():
+                anchors[f"{spec.id}.{name}"] = point
+        if art.model and art.model not in out.models:
+            out.models.append(art.model)
+
+    image = _raster_layer(w, h, defs, bg_svg + "".join(a.svg for a in back),
+                          bg_glow + "".join(a.glow for a in back), theme, unit)
+
+    # 2. the cast
+    figures = []
+    for ci, c in enumerate(panel.cast):
+        member = ctx.cast[c.who]
+        fig = cast_art.render_figure(member.art, c.pose, c.expression, c.facing, max(8, round(c.height * h)))
+        x = round(c.at[0] * w - fig.image.width / 2)
+        y = round(c.at[1] * h - fig.image.height)
+        figures.append((c, fig, x, y))
+        out.faces[c.who] = fig.face.offset(x, y)
+        out.bodies[c.who] = Rect(x, y, fig.image.width, fig.image.height)
+        out.mouths[c.who] = (fig.mouth[0] + x, fig.mouth[1] + y)
+    for c, fig, x, y in figures:
+        if not c.front:
+            _paste(image, fig.image, x, y)
+    if front:
+        layer = _raster_layer(w, h, defs, "".join(a.svg for a in front), "".join(a.glow for a in front),
+                              theme, unit, transparent=True)
+        image.alpha_composite(layer)
+    for c, fig, x, y in figures:
+        if c.front:
+            _paste(image, fig.image, x, y)
+
+    # 3. the props' own text (token text, ids, signs)
+    try:
+        out.prop_texts = lettering.draw_text_items(image, texts, theme, f"page {sb.board.page}, panel '{panel.id}'",
+                                                   min_text=ctx.px(theme.lettering.small_print),
+                                                   file=sb.file, line=sb.where(*base)[0])
+    except InputError as err:
+        problems.items += err.problems
+
+    # 4. a small tag naming the model whose data the panel shows (placed first: balloons avoid it)
+    overlay: list[str] = []
+    pending: list[tuple] = []
+    if out.models:
+        keepout.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending))
+
+    # 5. lettering: labels, narration, captions, balloons, in the author's order
+    faces = [f.inset(-unit * 6) for f in out.faces.values()]
+    _letter_panel(sb, pi, panel, image, out, ctx, tctx, anchors, keepout, faces, problems, overlay, pending)
+    out.image = image
+    return out
+
+
+def _template_context(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Any]:
+    demos = {name: ctx.traces[name] for name in sb.board.demos if name in ctx.traces}
+    return {"demos": demos, "book": ctx.book, "page": sb.board.page, "title": sb.board.title}
+
+
+def _render_text(text: str, tctx: dict, path: tuple, problems: _Problems) -> str | None:
+    try:
+        return render_template(text, tctx)
+    except TemplateProblem as err:
+        problems.add(path, err.message)
+        return None
+
+
+def _render_params(value: Any, tctx: dict, path: tuple, problems: _Problems) -> Any:
+    """Prop parameters may hold templates too (a screen showing the sampled answer)."""
+    if isinstance(value, str):
+        return _render_text(value, tctx, path, problems)
+    if isinstance(value, list):
+        return [_render_params(v, tctx, path + (i,), problems) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _render_params(v, tctx, path + (k,), problems) for k, v in value.items()}
+    return value
+
+
+def _draw_prop(spec, path: tuple, panel: Rect, ctx: RenderContext, tctx: dict, seed: int,
+               problems: _Problems) -> PropArt | None:
+    ptype = REGISTRY[spec.type]
+    raw = _render_params(dict(spec.model_extra or {}), tctx, path, problems)
+    params = ptype.params.model_validate(raw)
+    x, y, w, h = spec.at
+    box = Rect(panel.x + x * panel.w, panel.y + y * panel.h, w * panel.w, h * panel.h)
+    demo = ctx.traces.get(spec.demo) if spec.demo else None
+    if ptype.needs_demo and demo is None:
+        problems.add(path, f"no live data for demo '{spec.demo}'")
+        return None
+    pctx = PropContext(box=box, theme=ctx.theme, unit=ctx.unit, demo=demo, seed=seed,
+                       min_text=ctx.px(ctx.theme.lettering.small_print))
+    try:
+        return ptype.draw(params, pctx)
+    except InputError as err:
+        problems.items += err.problems
+    except ValueError as err:
+        problems.add(path, f"prop '{spec.type}': {err}")
+    return None
+
+
+def _raster_layer(w: int, h: int, defs: str, svg: str, glow: str, theme: Theme, unit: float,
+                  transparent: bool = False) -> Image.Image:
+    """Rasterise art and add its glow: the glow SVG small, blurred, scaled up, screened under the art."""
+    art = rasterize(svg_document(w, h, svg, defs=defs))
+    if not glow:
+        return art
+    small = rasterize(svg_document(w, h, glow, defs=defs), zoom=GLOW_ZOOM)
+    radius = max(1.0, theme.scene.glow_radius * 1000 * unit * GLOW_ZOOM)
+    halo = small.filter(ImageFilter.GaussianBlur(radius)).resize((w, h), Image.BILINEAR)
+    r, g, b, a = halo.split()
+    strength = theme.scene.glow_strength
+    a = a.point(lambda v: min(255, int(v * strength)))
+    halo = Image.merge("RGBA", (r, g, b, a))
+    if transparent:
+        out = Image.new("RGBA", (w, h))
+        out.alpha_composite(halo)
+        out.alpha_composite(art)
+        return out
+    # screen the glow onto the opaque art: light adds, as glow does
+    lit = ImageChops.screen(art.convert("RGB"), _premultiply(halo))
+    return Image.merge("RGBA", (*lit.split(), art.getchannel("A")))
+
+
+def _premultiply(img: Image.Image) -> Image.Image:
+    black = Image.new("RGB", img.size)
+    return Image.composite(img.convert("RGB"), black, img.getchannel("A"))
+
+
+def _paste(image: Image.Image, fig: Image.Image, x: int, y: int) -> None:
+    """alpha_composite with negative offsets (figures may be cropped by the panel edge)."""
+    sx, sy = max(0, -x), max(0, -y)
+    if sx >= fig.width or sy >= fig.height or x >= image.width or y >= image.height:
+        return
+    image.alpha_composite(fig, (max(0, x), max(0, y)), (sx, sy))
+
+
+# --- lettering ------------------------------------------------------------------------------------
+
+def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderContext, tctx, anchors,
+                  keepout: list[Rect], faces: list[Rect], problems: _Problems, overlay: list[str],
+                  pending: list[tuple]) -> None:
+    """Place and draw every text element. `overlay` collects box shapes (SVG) and `pending` the
+    text drawn on top of them, so all shapes rasterise in one pass."""
+    theme, unit = ctx.theme, ctx.unit
+    w, h = image.size
+    pr = Rect(0, 0, w, h)
+    inset = unit * 12
+    base = ("panels", pi)
+    where = f"page {sb.board.page}, panel '{panel.id}'"
+
+    rendered = []
+    for ti, t in enumerate(panel.text):
+        text = _render_text(t.text, tctx, base + ("text", ti, t.kind), problems)
+        rendered.append(text)
+
+    # labels first: they belong to the scene, and balloons must keep clear of them
+    for ti, t in enumerate(panel.text):
+        if t.kind != "label" or rendered[ti] is None:
+            continue
+        size = ctx.px(theme.lettering.size) * (t.size or 1.0)
+        color = theme.palette["text"]
+        glow = theme.color(t.color) if t.color else theme.label.glow
+        block = lettering.fit_block(rendered[ti], theme.fonts.label, w - 2 * inset, h * 0.3, max_size=size,
+                                    min_size=ctx.px(theme.lettering.small_print), wrap_lines=True, weight=800)
+        if block is None:
+            problems.add(base + ("text", ti), f"{where}: label '{rendered[ti]}' does not fit the panel; shorten it")
+            continue
+        if t.anchor and t.anchor in anchors:
+            ax, ay = anchors[t.anchor]
+            cx, cy = ax, ay - block.h / 2 - unit * 4
+        elif t.anchor:
+            problems.add(base + ("text", ti, "anchor"), f"{where}: the prop has no anchor '{t.anchor.split('.', 1)[1]}'"
+                         f"; it offers: {', '.join(sorted(a.split('.', 1)[1] for a in anchors if a.startswith(t.anchor.split('.')[0] + '.'))) or 'none'}")
+            continue
+        elif t.at:
+            cx, cy = t.at[0] * w, t.at[1] * h
+        else:
+            fx, fy = _place_fraction(t.place or "top")
+            cx = inset + block.w / 2 + fx * (w - 2 * inset - block.w)
+            cy = inset + block.h / 2 + fy * (h - 2 * inset - block.h)
+        x = min(max(cx - block.w / 2, inset), w - inset - block.w)
+        y = min(max(cy - block.h / 2, inset), h - inset - block.h)
+        lettering.draw_glow_text(image, block, x, y, color, glow, "center", radius=max(2, block.size / 5))
+        r = Rect(x, y, block.w, block.h)
+        keepout.append(r.inset(-unit * 4))
+        out.elements.append(Element("label", rendered[ti], r, r, index=ti))
+
+    # narration, captions and balloons: sized first, then placed together in reading order
+    requests, jobs = [], []
+    for ti, t in enumerate(panel.text):
+        if t.kind == "label" or rendered[ti] is None:
+            continue
+        job = _measure(t, ti, rendered[ti], pr, ctx, out)
+        if job is None:
+            problems.add(base + ("text", ti), f"{where}: {t.kind} '{lettering._short(rendered[ti])}' is too long to fit "
+                                              f"the panel even at the smallest text size; shorten it or split it")
+            continue
+        jobs.append(job)
+        requests.append(job["request"])
+    boxes = place_boxes(pr, requests, faces=faces, keepout=keepout,
+                        bodies=list(out.bodies.values()), inset=inset)
+    for job, box in zip(jobs, boxes):
+        t, ti = job["element"], job["index"]
+        if box is None and job.get("smaller") is not None:
+            # retry this one element at its minimum size before giving up
+            job = job["smaller"]
+            box = place_boxes(pr, [job["request"]], faces=faces,
+                              keepout=keepout + [e.box for e in out.elements], bodies=[], inset=inset)[0]
+        if box is None:
+            problems.add(base + ("text", ti), f"{where}: no room for the {t.kind} '{lettering._short(rendered[ti])}' "
+                                              f"without covering a face or another balloon; shorten the text, "
+                                              f"move the cast, or give it place:/at:")
+            continue
+        _draw_box(job, box, out, ctx, overlay, pending)
+
+    if overlay:
+        shapes = rasterize(svg_document(w, h, "".join(overlay)))
+        image.alpha_composite(shapes)
+    d = ImageDraw.Draw(image)
+    for block, x, y, color, align in pending:
+        lettering.draw_block(d, block, x, y, color, align)
+
+
+def _place_fraction(place: str) -> tuple[float, float]:
+    from .layout import PLACES
+    return PLACES[place]
+
+
+def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelRender, *, shrink: bool = False):
+    """Size a balloon or box for `text`; returns a job dict (request + how to draw) or None."""
+    theme, unit = ctx.theme, ctx.unit
+    size = ctx.px(theme.lettering.size) * (t.size or 1.0)
+    min_size = ctx.px(theme.lettering.min_size)
+    if shrink:
+        size = min_size
+    kind = t.kind
+    if theme.lettering.uppercase and kind in ("speech", "thought"):
+        text = text.upper()
+    if kind in ("narration", "caption"):
+        style = theme.narration
+        pad = ctx.px(style.padding)
+        max_w = panel.w * (0.96 if kind == "caption" else 0.55) - 2 * pad - unit * 24
+        block = lettering.fit_block(text, theme.fonts.narration, max_w, panel.h * 0.45, max_size=size * 0.92,
+                                    min_size=min_size * 0.92, wrap_lines=True, weight=600)
+        if block is None:
+            return None
+        bw, bh = block.w + 2 * pad + unit * 6, block.h + 2 * pad
+        if kind == "caption":
+            req = BoxRequest(panel.w - unit * 24, bh, place=t.place or "bottom", corner=True, name=kind)
+        else:
+            at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
+            req = BoxRequest(bw, bh, place=t.place or "top-left", at=at, corner=at is None, name=kind)
+        return {"element": t, "index": ti, "kind": kind, "block": block, "pad": pad, "request": req, "text": text}
+
+    member = ctx.cast[t.who]
+    robot = member.balloon == "robot" and kind == "speech"
+    family = theme.fonts.lettering
+    pad = ctx.px(theme.balloon.padding)
+    shape = "rect" if robot else "ellipse"
+    bt = None
+    s = size
+    while s >= min_size - 0.01:
+        bt = lettering.balloon_text(text, family, int(s), pad, line_spacing=theme.lettering.line_spacing,
+                                    max_w=panel.w * 0.9 - unit * 24, max_h=panel.h * 0.6, shape=shape)
+        if bt is not None:
+            break
+        s = s * 0.94 if s * 0.94 >= min_size else (min_size if s > min_size else min_size - 1)
+    if bt is None:
+        return None
+    if kind == "thought":
+        bt = lettering.BalloonText(bt.block, bt.rx * 1.14, bt.ry * 1.22)
+    mouth = out.mouths.get(t.who)
+    at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
+    req = BoxRequest(bt.w, bt.h, target=mouth, place=t.place, at=at, name=kind)
+    job = {"element": t, "index": ti, "kind": kind, "block": bt.block, "balloon": bt, "robot": robot,
+           "request": req, "text": text}
+    if not shrink and bt.block.size > min_size + 0.5:
+        job["smaller"] = _measure(t, ti, text, panel, ctx, out, shrink=True)
+    return job
+
+
+def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overlay: list[str], pending: list) -> None:
+    theme, unit = ctx.theme, ctx.unit
+    t, kind, block = job["element"], job["kind"], job["block"]
+    if kind in ("narration", "caption"):
+        style = theme.narration
+        overlay.append(balloons.narration_svg(box, fill=style.fill, stroke=style.stroke,
+                                              width=ctx.px(style.stroke_width), accent=style.stroke))
+        inner = box.inset(job["pad"])
+        inner = Rect(inner.x + unit * 6, inner.y, inner.w - unit * 6, inner.h)
+        x, y = lettering.place_block(block, inner, "left", "middle")
+        pending.append((block, x, y, style.text, "left"))
+        out.elements.append(Element(kind, job["text"], box, Rect(x, y, block.w, block.h), index=job["index"]))
+        return
+    style = theme.balloon
+    stroke_w = ctx.px(style.stroke_width)
+    mouth = out.mouths.get(t.who)
+    face = out.faces.get(t.who)
+    tail = None
+    if kind == "speech" and mouth is not None:
+        tail = tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 10)
+        fn = balloons.robot_svg if job["robot"] else balloons.speech_svg
+        overlay.append(fn(box, tail, fill=style.fill, stroke=style.stroke, width=stroke_w))
+    elif kind == "thought":
+        overlay.append(balloons.thought_svg(box, _toward(box, mouth, face), fill=style.fill, stroke=style.stroke,
+                                            width=stroke_w))
+    else:
+        overlay.append(balloons.speech_svg(box, None, fill=style.fill, stroke=style.stroke, width=stroke_w))
+    x, y = box.cx - block.w / 2, box.cy - block.h / 2
+    pending.append((block, x, y, style.text, "center"))
+    out.elements.append(Element(kind, job["text"], box, Rect(x, y, block.w, block.h), who=t.who, tail=tail,
+                                index=job["index"]))
+
+
+def _toward(box: Rect, mouth, face: Rect | None):
+    """Where a thought trail heads: the top of the thinker's head, not the mouth."""
+    if face is not None:
+        return face.cx, face.y
+    return mouth
+
+
+def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, model: str,
+               overlay: list[str], pending: list[tuple]) -> Rect:
+    theme, unit = ctx.theme, ctx.unit
+    px = int(ctx.px(theme.model_tag.size))
+    text = f"live data: {model}"
+    block = lettering.make_block([text], theme.fonts.mono, px, mono=True)
+    pad = px * 0.45
+    w, h = block.w + 2 * pad, block.h + pad
+    box = Rect(size[0] - w - unit * 8, size[1] - h - unit * 8, w, h)
+    overlay.append(balloons.tag_svg(box, fill=theme.model_tag.fill))
+    x, y = lettering.place_block(block, box, "center", "middle")
+    pending.append((block, x, y, theme.model_tag.text, "center"))
+    out.elements.append(Element("tag", text, box, Rect(x, y, block.w, block.h)))
+    return box.inset(-unit * 4)

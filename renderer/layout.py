@@ -1,0 +1,231 @@
+"""Pure layout: rectangles in, rectangles out. Nothing here draws.
+
+- `panel_rects`: the page grid (rows of panels, stacks for tall panels) inside margins, with even gutters.
+- `place_balloons`: where each balloon and narration box goes in a panel, in reading order, clear of
+  faces and of each other, inside the panel.
+- `tail_points`: the wedge of a balloon tail toward the speaker's mouth.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .geometry import Rect
+
+
+# --- the page grid ----------------------------------------------------------------------------
+
+def panel_rects(page_w: float, page_h: float, rows, *, margin: float, gutter: float,
+                header: float = 0.0, footer: float = 0.0) -> dict[str, Rect]:
+    """Panel rectangles for a storyboard layout.
+
+    rows: storyboard Rows (height, panels: id | PanelRef | StackRef). margin, gutter, header and
+    footer are in pixels. Row heights and panel widths are relative; gutters are equal everywhere.
+    """
+    inner = Rect(margin, margin + header, page_w - 2 * margin, page_h - 2 * margin - header - footer)
+    total_h = sum(r.height for r in rows)
+    avail_h = inner.h - gutter * (len(rows) - 1)
+    rects: dict[str, Rect] = {}
+    y = inner.y
+    for row in rows:
+        row_h = avail_h * row.height / total_h
+        total_w = sum(_width(ref) for ref in row.panels)
+        avail_w = inner.w - gutter * (len(row.panels) - 1)
+        x = inner.x
+        for ref in row.panels:
+            w = avail_w * _width(ref) / total_w
+            stack = getattr(ref, "stack", None)
+            if stack is None:
+                rects[_id(ref)] = Rect(x, y, w, row_h)
+            else:
+                total_s = sum(_width(s) for s in stack)
+                avail_s = row_h - gutter * (len(stack) - 1)
+                sy = y
+                for s in stack:
+                    sh = avail_s * _width(s) / total_s
+                    rects[_id(s)] = Rect(x, sy, w, sh)
+                    sy += sh + gutter
+            x += w + gutter
+        y += row_h + gutter
+    return {k: _snap(v) for k, v in rects.items()}
+
+
+def _width(ref) -> float:
+    return 1.0 if isinstance(ref, str) else getattr(ref, "width", 1.0)
+
+
+def _id(ref) -> str:
+    return ref if isinstance(ref, str) else ref.id
+
+
+def _snap(r: Rect) -> Rect:
+    """Whole pixels, so borders are crisp and gutters stay even."""
+    x0, y0, x1, y1 = round(r.x), round(r.y), round(r.x1), round(r.y1)
+    return Rect(x0, y0, x1 - x0, y1 - y0)
+
+
+def reading_order(rects: dict[str, Rect]) -> list[str]:
+    """Panel ids left to right, then top to bottom (rows by their top edge)."""
+    return sorted(rects, key=lambda k: (round(rects[k].y), rects[k].x))
+
+
+# --- balloons -----------------------------------------------------------------------------------
+
+PLACES = {
+    "top-left": (0.0, 0.0), "top": (0.5, 0.0), "top-right": (1.0, 0.0),
+    "left": (0.0, 0.5), "center": (0.5, 0.5), "right": (1.0, 0.5),
+    "bottom-left": (0.0, 1.0), "bottom": (0.5, 1.0), "bottom-right": (1.0, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class BoxRequest:
+    """A box to place: its size, what it wants to be near, and hard rules."""
+
+    w: float
+    h: float
+    target: tuple[float, float] | None = None   # speaker's mouth: stay near it horizontally
+    place: str | None = None                     # author's hint (PLACES key)
+    at: tuple[float, float] | None = None        # author's exact centre (panel pixels)
+    corner: bool = False                         # narration: snap to a panel corner
+    name: str = ""
+
+
+def place_boxes(panel: Rect, requests: list[BoxRequest], *, faces: list[Rect], keepout: list[Rect],
+                bodies: list[Rect], inset: float) -> list[Rect | None]:
+    """Place boxes in reading order. Returns a Rect per request, or None where no room was found.
+
+    Hard rules: inside the panel (inset from the border), never over a face, never over an
+    earlier box, and never up-and-left of the previous balloon (reading order). Soft: stay near
+    the top and near the speaker, keep props' important areas and bodies clear.
+    """
+    area = panel.inset(inset)
+    placed: list[Rect] = []
+    out: list[Rect | None] = []
+    prev: Rect | None = None
+    for req in requests:
+        best, best_cost = None, math.inf
+        for cand in _candidates(area, req):
+            if not area.contains(cand):
+                continue
+            if any(cand.overlaps(f) for f in faces):
+                continue
+            if any(cand.overlaps(p.inset(-inset / 2)) for p in placed):
+                continue
+            if prev is not None and not req.corner and _before(cand, prev):
+                continue
+            cost = _cost(cand, area, req, keepout, bodies)
+            if cost < best_cost:
+                best, best_cost = cand, cost
+        out.append(best)
+        if best is not None:
+            placed.append(best)
+            if not req.corner:
+                prev = best
+    return out
+
+
+def _before(cand: Rect, prev: Rect) -> bool:
+    """True if `cand` would be read before `prev`: clearly above it, or beside it to the left."""
+    if cand.y1 <= prev.y + 1:          # entirely above the previous balloon
+        return True
+    same_band = cand.y < prev.y1 and cand.y1 > prev.y
+    return same_band and cand.cx < prev.cx and cand.y < prev.y + prev.h * 0.5
+
+
+def _candidates(area: Rect, req: BoxRequest):
+    if req.at is not None:
+        yield Rect(req.at[0] - req.w / 2, req.at[1] - req.h / 2, req.w, req.h)
+        return
+    if req.corner:
+        corners = ["top-left", "top-right", "bottom-left", "bottom-right"]
+        if req.place in corners:
+            corners.remove(req.place)
+            corners.insert(0, req.place)
+        for name in corners:
+            fx, fy = PLACES[name]
+            yield Rect(area.x + fx * (area.w - req.w), area.y + fy * (area.h - req.h), req.w, req.h)
+        return
+    steps_x = 24
+    steps_y = 16
+    for j in range(steps_y + 1):
+        for i in range(steps_x + 1):
+            x = area.x + (area.w - req.w) * i / steps_x
+            y = area.y + (area.h - req.h) * j / steps_y
+            yield Rect(x, y, req.w, req.h)
+
+
+def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: list[Rect]) -> float:
+    scale = max(area.w, area.h)
+    cost = 0.0
+    if req.corner:
+        order = ["top-left", "top-right", "bottom-left", "bottom-right"]
+        if req.place in order:
+            order.remove(req.place)
+            order.insert(0, req.place)
+        for rank, name in enumerate(order):
+            fx, fy = PLACES[name]
+            if abs(c.x - (area.x + fx * (area.w - c.w))) < 1 and abs(c.y - (area.y + fy * (area.h - c.h))) < 1:
+                cost += rank * 0.3
+    elif req.place is not None:
+        fx, fy = PLACES[req.place]
+        tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
+        cost += 4 * math.hypot(c.x - tx, c.y - ty) / scale
+    else:
+        cost += 1.6 * (c.y - area.y) / area.h          # balloons belong at the top
+        if req.target is not None:
+            tx, ty = req.target
+            dx = abs(c.cx - tx) / area.w
+            cost += 1.2 * dx
+            if c.y1 > ty:                               # below the mouth reads badly
+                cost += 1.0
+    for k in keepout:
+        inter = c.intersect(k)
+        if inter is not None:
+            cost += 6.0 * inter.area / c.area
+    for b in bodies:
+        inter = c.intersect(b)
+        if inter is not None:
+            cost += 1.5 * inter.area / c.area
+    return cost
+
+
+# --- tails ----------------------------------------------------------------------------------------
+
+def tail_points(balloon: Rect, mouth: tuple[float, float], face: Rect | None, *, width: float,
+                reach: float = 0.62, min_len: float = 0.0) -> tuple[tuple[float, float], tuple[float, float],
+                                                                     tuple[float, float]] | None:
+    """A tapering wedge from the balloon's edge toward the mouth.
+
+    Returns (base_left, base_right, tip) in panel pixels, or None when the mouth is inside the
+    balloon. The tip stops `reach` of the way from the balloon edge to the mouth and never enters
+    the face box, so it points at the speaker without touching them.
+    """
+    cx, cy = balloon.cx, balloon.cy
+    mx, my = mouth
+    dx, dy = mx - cx, my - cy
+    dist = math.hypot(dx, dy)
+    if dist < 1e-6:
+        return None
+    ux, uy = dx / dist, dy / dist
+    rx, ry = balloon.w / 2, balloon.h / 2
+    # distance from centre to the ellipse edge along (ux, uy)
+    edge = 1.0 / math.sqrt((ux / rx) ** 2 + (uy / ry) ** 2)
+    if dist <= edge:
+        return None
+    ex, ey = cx + ux * edge, cy + uy * edge
+    length = max(min_len, (dist - edge) * reach)
+    tip = (ex + ux * length, ey + uy * length)
+    if face is not None:
+        guard = face.inset(-width * 0.4)
+        for _ in range(40):
+            if not guard.contains_point(*tip):
+                break
+            length *= 0.9
+            tip = (ex + ux * length, ey + uy * length)
+    # base: a chord of the ellipse, slightly inside the edge so the wedge joins the balloon
+    inside = edge * 0.8
+    bx, by = cx + ux * inside, cy + uy * inside
+    px, py = -uy, ux
+    half = width / 2
+    return (bx + px * half, by + py * half), (bx - px * half, by - py * half), tip
