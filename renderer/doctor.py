@@ -1,0 +1,89 @@
+"""`novapress doctor`: a truthful table of what this machine has for a build.
+
+Every row is checked, not assumed: versions come from the installed packages and from
+running the tools, fonts from their files, the model from live_demo's own resolution.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from .config import load_config
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _run(cmd: list[str]) -> str | None:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0].strip() if out.returncode == 0 and text else None
+
+
+def rows() -> list[tuple[str, bool, str]]:
+    """(what, ok, detail) for each check."""
+    out: list[tuple[str, bool, str]] = []
+    out.append(("Python", sys.version_info >= (3, 11), f"{platform.python_version()} ({sys.executable})"))
+    for dist in ("torch", "transformers", "Pillow", "pydantic", "matplotlib", "resvg-py", "pypdf"):
+        v = _version(dist)
+        out.append((dist, v is not None, v or "not installed: run 'make deps'"))
+
+    from .deck_stage import browser_row, marp_row
+    out.append(marp_row())
+    out.append(browser_row())
+
+    from .fonts import FAMILIES, font_path
+    missing = []
+    for family in FAMILIES:
+        try:
+            font_path(family)
+        except Exception:
+            missing.append(family)
+    out.append(("fonts", not missing, "missing: " + ", ".join(missing) if missing
+                else f"{len(FAMILIES)} families from fontpkg packages"))
+    emoji = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+    out.append(("emoji font (slides)", emoji.exists(), str(emoji) if emoji.exists() else
+                "not found: install fonts-noto-color-emoji (emoji in slides would be blank)"))
+
+    config, _ = load_config(Path.cwd())
+    try:
+        from live_demo.models import model_status
+        status = model_status(config.model.id, config.model.revision, config.model.fallback)
+        ok = bool(status.get("usable", status.get("available_offline", False)))
+        out.append(("model for a build", ok, status.get("summary") or str(status)))
+    except ImportError as err:
+        out.append(("model for a build", False, f"live_demo not importable: {err}"))
+    cache = Path(config.live.cache_dir)
+    n = len(list(cache.rglob("*.json"))) if cache.exists() else 0
+    out.append(("live trace cache", True, f"{cache} ({n} cached traces)"))
+    return out
+
+
+def doctor() -> int:
+    table = rows()
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title="novapress doctor")
+        t.add_column("check")
+        t.add_column("")
+        t.add_column("detail")
+        for what, ok, detail in table:
+            t.add_row(what, "[green]ok[/]" if ok else "[red]missing[/]", detail)
+        Console().print(t)
+    else:
+        width = max(len(w) for w, _, _ in table)
+        for what, ok, detail in table:
+            print(f"{what:<{width}}  {'ok     ' if ok else 'MISSING'}  {detail}")
+    return 0 if all(ok for what, ok, _ in table if what != "emoji font (slides)") else 1

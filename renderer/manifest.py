@@ -1,0 +1,100 @@
+"""build/manifest.json: every output, its hash, and the hashes of everything it was made from.
+
+A build step is skipped when its inputs hash the same as last time and its outputs are
+still there, unchanged. That is what makes a no-change rebuild nearly free and a changed
+storyboard rebuild only its own page and what contains it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic import write_text
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_json(value) -> str:
+    return sha256_bytes(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def step_key(inputs: dict[str, str]) -> str:
+    return sha256_json(inputs)
+
+
+@dataclass
+class Manifest:
+    out: Path
+    steps: dict[str, dict] = field(default_factory=dict)   # step id -> {"key", "inputs", "outputs": {path: sha}}
+
+    @classmethod
+    def load(cls, out: Path) -> "Manifest":
+        path = out / MANIFEST
+        try:
+            data = json.loads(path.read_text())
+            if data.get("format") == FORMAT:
+                return cls(out, data.get("steps", {}))
+        except (OSError, ValueError):
+            pass
+        return cls(out)
+
+    def fresh(self, step: str, inputs: dict[str, str]) -> bool:
+        """True if `step` ran with these inputs and its outputs are untouched since."""
+        rec = self.steps.get(step)
+        if not rec or rec.get("key") != step_key(inputs):
+            return False
+        for rel_path, digest in rec.get("outputs", {}).items():
+            path = self.out / rel_path
+            try:
+                st = path.stat()
+            except OSError:
+                return False
+            # size+mtime recorded at write time let us skip re-hashing big files on a no-change build
+            if rec.get("stat", {}).get(rel_path) != [st.st_size, st.st_mtime_ns]:
+                if sha256_file(path) != digest:
+                    return False
+        return True
+
+    def record(self, step: str, inputs: dict[str, str], outputs: list[Path]) -> None:
+        outs, stats = {}, {}
+        for p in sorted(outputs):
+            rel_path = str(p.relative_to(self.out))
+            outs[rel_path] = sha256_file(p)
+            st = p.stat()
+            stats[rel_path] = [st.st_size, st.st_mtime_ns]
+        self.steps[step] = {"key": step_key(inputs), "inputs": dict(sorted(inputs.items())),
+                            "outputs": outs, "stat": stats}
+
+    def output_hash(self, rel_path: str) -> str | None:
+        for rec in self.steps.values():
+            if rel_path in rec.get("outputs", {}):
+                return rec["outputs"][rel_path]
+        return None
+
+    def forget_missing(self, live_steps: set[str]) -> None:
+        """Drop steps that no longer exist (a deleted storyboard)."""
+        for step in list(self.steps):
+            if step not in live_steps:
+                del self.steps[step]
+
+    def save(self) -> None:
+        data = {"format": FORMAT, "steps": dict(sorted(self.steps.items())),
+                "outputs": {path: {"sha256": digest, "step": step, "inputs": rec["inputs"]}
+                            for step, rec in sorted(self.steps.items())
+                            for path, digest in rec.get("outputs", {}).items()}}
+        write_text(self.out / MANIFEST, json.dumps(data, indent=1, sort_keys=True) + "\n")
