@@ -1,0 +1,59 @@
+"""The build's live-data stage: demo traces from live_demo, its errors in the build's terms,
+and the charts of each trace into build/live/charts/.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from live_demo.errors import DemoInputError, ModelLoadError, ModelUnavailable
+
+from .config import ProjectConfig
+from .errors import BuildError, InputError
+from .progress import Reporter
+
+# chart name -> (function name in live_demo.charts, extra args)
+CHARTS = {
+    "topk": ("topk_chart", ()),
+    "temperatures": ("temperature_chart", ()),
+    "steps-top_p": ("steps_chart", ("top_p",)),
+}
+VARIANTS = {"dark": "", "light": "-light"}
+
+
+def get_traces(demos: dict, config: ProjectConfig, *, refresh: bool = False, reporter: Reporter) -> dict[str, dict]:
+    from live_demo.cache import get_traces as cached_traces
+
+    try:
+        return cached_traces(demos, config.model.id, config.model.revision, config.model.fallback, config.seed,
+                             Path(config.live.cache_dir), refresh=refresh, on_warning=reporter.warn,
+                             on_progress=reporter.step)
+    except (DemoInputError, ModelUnavailable) as err:
+        raise InputError(f"novapress.yaml: {err.message}") from None
+    except ModelLoadError as err:
+        raise BuildError(err.message) from None
+
+
+def chart_files(charts_dir: Path, demo: str) -> dict[str, Path]:
+    """Every chart of a demo: '<chart>[-light].<png|svg>' -> path."""
+    out = {}
+    for chart in CHARTS:
+        for suffix in VARIANTS.values():
+            for ext in ("png", "svg"):
+                out[f"{chart}{suffix}.{ext}"] = charts_dir / f"{demo}-{chart}{suffix}.{ext}"
+    return out
+
+
+def write_charts(trace: dict, charts_dir: Path, demo: str) -> list[Path]:
+    from live_demo import charts
+
+    written = []
+    for chart, (fn_name, extra) in CHARTS.items():
+        fn = getattr(charts, fn_name)
+        if chart.startswith("steps-") and not trace.get("strategies"):
+            continue
+        for variant, suffix in VARIANTS.items():
+            for ext in ("png", "svg"):
+                path = charts_dir / f"{demo}-{chart}{suffix}.{ext}"
+                fn(trace, *extra, path, variant=variant)
+                written.append(path)
+    return written
