@@ -20,7 +20,7 @@ from .errors import InputError, Problem
 from .geometry import Rect
 from .layout import BoxRequest, panel_rects, place_boxes, tail_points
 from .props import REGISTRY, PropArt, PropContext
-from .raster import rasterize, svg_document
+from .raster import rasterize_region
 from .storyboard import CastMember, LoadedStoryboard, Panel
 from .templating import TemplateProblem, render as render_template
 from .theme import Theme
@@ -39,6 +39,7 @@ class Element:
     who: str | None = None
     tail: tuple | None = None    # (base_left, base_right, tip) of a speech tail
     index: int = -1              # position in the panel's text list (-1: added by the renderer)
+    trail: tuple[float, float] | None = None   # where a thought balloon's bubble trail ends
 
 
 @dataclass
@@ -159,9 +160,9 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     out = PanelRender(panel.id, Image.new("RGBA", size))
 
     # 1. background and props (as art), behind and in front of the cast
-    defs, bg_svg, bg_glow = scene.scene_svg(w, h, theme, background=panel.scene.background,
-                                            floor=panel.scene.floor, horizon=panel.scene.horizon,
-                                            particles=panel.scene.particles, seed=seed, unit=unit)
+    image, glow = scene.scene_layers(w, h, theme, background=panel.scene.background, floor=panel.scene.floor,
+                                     horizon=panel.scene.horizon, particles=panel.scene.particles, seed=seed,
+                                     unit=unit, glow_zoom=GLOW_ZOOM)
     back, front = [], []
     anchors: dict[str, tuple[float, float]] = {}
     keepout: list[Rect] = []
@@ -170,7 +171,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
         art = _draw_prop(spec, base + ("scene", "props", ri), Rect(0, 0, w, h), ctx, tctx, seed + ri, problems)
         if art is None:
             continue
-        (front if spec.front else back).append(art)
+        (front if spec.front else back).append((art, _prop_box(spec, w, h, unit)))
         keepout += art.keepout
         texts += art.texts
         if spec.id:
@@ -178,9 +179,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
                 anchors[f"{spec.id}.{name}"] = point
         if art.model and art.model not in out.models:
             out.models.append(art.model)
-
-    image = _raster_layer(w, h, defs, bg_svg + "".join(a.svg for a in back),
-                          bg_glow + "".join(a.glow for a in back), theme, unit)
+    _add_art(image, glow, back, theme, unit)
 
     # 2. the cast
     figures = []
@@ -197,9 +196,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
         if not c.front:
             _paste(image, fig.image, x, y)
     if front:
-        layer = _raster_layer(w, h, defs, "".join(a.svg for a in front), "".join(a.glow for a in front),
-                              theme, unit, transparent=True)
-        image.alpha_composite(layer)
+        _add_art(image, Image.new("RGBA", glow.size), front, theme, unit)
     for c, fig, x, y in figures:
         if c.front:
             _paste(image, fig.image, x, y)
@@ -271,27 +268,32 @@ def _draw_prop(spec, path: tuple, panel: Rect, ctx: RenderContext, tctx: dict, s
     return None
 
 
-def _raster_layer(w: int, h: int, defs: str, svg: str, glow: str, theme: Theme, unit: float,
-                  transparent: bool = False) -> Image.Image:
-    """Rasterise art and add its glow: the glow SVG small, blurred, scaled up, screened under the art."""
-    art = rasterize(svg_document(w, h, svg, defs=defs))
-    if not glow:
-        return art
-    small = rasterize(svg_document(w, h, glow, defs=defs), zoom=GLOW_ZOOM)
-    radius = max(1.0, theme.scene.glow_radius * 1000 * unit * GLOW_ZOOM)
-    halo = small.filter(ImageFilter.GaussianBlur(radius)).resize((w, h), Image.BILINEAR)
-    r, g, b, a = halo.split()
-    strength = theme.scene.glow_strength
-    a = a.point(lambda v: min(255, int(v * strength)))
-    halo = Image.merge("RGBA", (r, g, b, a))
-    if transparent:
-        out = Image.new("RGBA", (w, h))
-        out.alpha_composite(halo)
-        out.alpha_composite(art)
-        return out
-    # screen the glow onto the opaque art: light adds, as glow does
-    lit = ImageChops.screen(art.convert("RGB"), _premultiply(halo))
-    return Image.merge("RGBA", (*lit.split(), art.getchannel("A")))
+def _prop_box(spec, w: int, h: int, unit: float) -> tuple[int, int, int, int]:
+    """The region a prop draws in (its box plus room for strokes and glow), clipped to the panel."""
+    x, y, bw, bh = spec.at
+    m = unit * 30
+    return (max(0, int(x * w - m)), max(0, int(y * h - m)),
+            min(w, int((x + bw) * w + m) + 1), min(h, int((y + bh) * h + m) + 1))
+
+
+def _add_art(image: Image.Image, glow: Image.Image, arts: list[tuple[PropArt, tuple]], theme: Theme,
+             unit: float) -> None:
+    """Add props' glow (blurred, screened: light adds) and then their art onto `image`, in place."""
+    for art, region in arts:
+        if art.glow:
+            x0, y0, x1, y1 = region
+            g = rasterize_region(art.glow, region, zoom=GLOW_ZOOM)
+            glow.alpha_composite(g, (int(x0 * GLOW_ZOOM), int(y0 * GLOW_ZOOM)))
+    if glow.getbbox() is not None:
+        radius = max(1.0, theme.scene.glow_radius * 1000 * unit * GLOW_ZOOM)
+        halo = glow.filter(ImageFilter.GaussianBlur(radius)).resize(image.size, Image.BILINEAR)
+        a = halo.getchannel("A").point(lambda v: min(255, int(v * theme.scene.glow_strength)))
+        halo.putalpha(a)
+        lit = ImageChops.screen(image.convert("RGB"), _premultiply(halo))
+        image.paste(lit, (0, 0))
+    for art, region in arts:
+        if art.svg:
+            image.alpha_composite(rasterize_region(art.svg, region), region[:2])
 
 
 def _premultiply(img: Image.Image) -> Image.Image:
@@ -321,9 +323,16 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
     base = ("panels", pi)
     where = f"page {sb.board.page}, panel '{panel.id}'"
 
+    fonts = {"label": theme.fonts.label, "narration": theme.fonts.narration, "caption": theme.fonts.narration}
     rendered = []
     for ti, t in enumerate(panel.text):
         text = _render_text(t.text, tctx, base + ("text", ti, t.kind), problems)
+        if text is not None:
+            try:
+                lettering.runs(text, fonts.get(t.kind, theme.fonts.lettering))
+            except lettering.MissingGlyph as err:
+                problems.add(base + ("text", ti, t.kind), f"{where}: {err}")
+                text = None
         rendered.append(text)
 
     # labels first: they belong to the scene, and balloons must keep clear of them
@@ -333,8 +342,12 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         size = ctx.px(theme.lettering.size) * (t.size or 1.0)
         color = theme.palette["text"]
         glow = theme.color(t.color) if t.color else theme.label.glow
+        # signage reads best on one line: shrink a little before breaking it
         block = lettering.fit_block(rendered[ti], theme.fonts.label, w - 2 * inset, h * 0.3, max_size=size,
-                                    min_size=ctx.px(theme.lettering.small_print), wrap_lines=True, weight=800)
+                                    min_size=size * 0.7, wrap_lines=False, weight=800)
+        if block is None:
+            block = lettering.fit_block(rendered[ti], theme.fonts.label, w - 2 * inset, h * 0.3, max_size=size,
+                                        min_size=ctx.px(theme.lettering.small_print), wrap_lines=True, weight=800)
         if block is None:
             problems.add(base + ("text", ti), f"{where}: label '{rendered[ti]}' does not fit the panel; shorten it")
             continue
@@ -355,7 +368,7 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         y = min(max(cy - block.h / 2, inset), h - inset - block.h)
         lettering.draw_glow_text(image, block, x, y, color, glow, "center", radius=max(2, block.size / 5))
         r = Rect(x, y, block.w, block.h)
-        keepout.append(r.inset(-unit * 4))
+        faces.append(r.inset(-unit * 4))     # balloons never cover a label (same rule as faces)
         out.elements.append(Element("label", rendered[ti], r, r, index=ti))
 
     # narration, captions and balloons: sized first, then placed together in reading order
@@ -387,11 +400,26 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         _draw_box(job, box, out, ctx, overlay, pending)
 
     if overlay:
-        shapes = rasterize(svg_document(w, h, "".join(overlay)))
-        image.alpha_composite(shapes)
+        region = _union_region(out.elements, w, h, unit * 20)
+        image.alpha_composite(rasterize_region("".join(overlay), region), region[:2])
     d = ImageDraw.Draw(image)
     for block, x, y, color, align in pending:
         lettering.draw_block(d, block, x, y, color, align)
+
+
+def _union_region(elements: list[Element], w: int, h: int, margin: float) -> tuple[int, int, int, int]:
+    """Pixel region covering every element's box and tail (where the overlay draws)."""
+    xs, ys = [], []
+    for e in elements:
+        xs += [e.box.x, e.box.x1]
+        ys += [e.box.y, e.box.y1]
+        for px, py in list(e.tail or ()) + ([e.trail] if e.trail else []):
+            xs.append(px)
+            ys.append(py)
+    if not xs:
+        return 0, 0, 1, 1
+    return (max(0, int(min(xs) - margin)), max(0, int(min(ys) - margin)),
+            min(w, int(max(xs) + margin) + 1), min(h, int(max(ys) + margin) + 1))
 
 
 def _place_fraction(place: str) -> tuple[float, float]:
@@ -412,7 +440,9 @@ def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
     if kind in ("narration", "caption"):
         style = theme.narration
         pad = ctx.px(style.padding)
-        max_w = panel.w * (0.96 if kind == "caption" else 0.55) - 2 * pad - unit * 24
+        # narration boxes take about half a wide panel, most of a narrow one
+        max_w = (panel.w * 0.96 if kind == "caption" else min(panel.w * 0.9, max(panel.w * 0.5, unit * 540)))
+        max_w -= 2 * pad + unit * 24
         block = lettering.fit_block(text, theme.fonts.narration, max_w, panel.h * 0.45, max_size=size * 0.92,
                                     min_size=min_size * 0.92, wrap_lines=True, weight=600)
         if block is None:
@@ -469,20 +499,20 @@ def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overla
     stroke_w = ctx.px(style.stroke_width)
     mouth = out.mouths.get(t.who)
     face = out.faces.get(t.who)
-    tail = None
+    tail = trail = None
     if kind == "speech" and mouth is not None:
         tail = tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 10)
         fn = balloons.robot_svg if job["robot"] else balloons.speech_svg
         overlay.append(fn(box, tail, fill=style.fill, stroke=style.stroke, width=stroke_w))
     elif kind == "thought":
-        overlay.append(balloons.thought_svg(box, _toward(box, mouth, face), fill=style.fill, stroke=style.stroke,
-                                            width=stroke_w))
+        trail = _toward(box, mouth, face)
+        overlay.append(balloons.thought_svg(box, trail, fill=style.fill, stroke=style.stroke, width=stroke_w))
     else:
         overlay.append(balloons.speech_svg(box, None, fill=style.fill, stroke=style.stroke, width=stroke_w))
     x, y = box.cx - block.w / 2, box.cy - block.h / 2
     pending.append((block, x, y, style.text, "center"))
     out.elements.append(Element(kind, job["text"], box, Rect(x, y, block.w, block.h), who=t.who, tail=tail,
-                                index=job["index"]))
+                                index=job["index"], trail=trail if kind == "thought" else None))
 
 
 def _toward(box: Rect, mouth, face: Rect | None):

@@ -25,6 +25,11 @@ FAMILIES: dict[str, tuple[str, str]] = {
 }
 
 
+# Tried in order for characters a font lacks (arrows in Orbitron, Greek in Kalam, ...).
+# DejaVu comes with matplotlib, a dependency, and covers most symbols.
+FALLBACKS = ("Inter", "JetBrains Mono", "DejaVu Sans")
+
+
 def package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -34,6 +39,10 @@ def package_dir(package: str) -> Path:
 
 @lru_cache(maxsize=None)
 def font_path(family: str) -> Path:
+    if family == "DejaVu Sans":
+        import matplotlib
+
+        return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
     if family not in FAMILIES:
         raise BuildError(f"unknown font family '{family}'; known: {', '.join(sorted(FAMILIES))}")
     package, name = FAMILIES[family]
@@ -43,6 +52,40 @@ def font_path(family: str) -> Path:
         found = sorted(p.name for p in files.glob("*.ttf"))
         raise BuildError(f"font file {name} not in {package} (has: {', '.join(found)})")
     return path
+
+
+@lru_cache(maxsize=None)
+def coverage(family: str) -> frozenset[int]:
+    """The code points a font has glyphs for."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path(family)), lazy=True) as tt:
+        return frozenset(tt.getBestCmap() or {})
+
+
+class MissingGlyph(ValueError):
+    """A character no shipped font can draw."""
+
+    def __init__(self, char: str):
+        super().__init__(f"the character '{char}' (U+{ord(char):04X}) is in none of the comic's fonts; "
+                         f"remove it or replace it")
+        self.char = char
+
+
+def runs(text: str, family: str) -> list[tuple[str, str]]:
+    """Split text into (segment, family) runs: the font itself where it has the glyphs, else a fallback."""
+    out: list[tuple[str, str]] = []
+    for ch in text:
+        fam = family
+        if ord(ch) not in coverage(family) and not ch.isspace():
+            fam = next((f for f in FALLBACKS if ord(ch) in coverage(f)), None)
+            if fam is None:
+                raise MissingGlyph(ch)
+        if out and out[-1][1] == fam:
+            out[-1] = (out[-1][0] + ch, fam)
+        else:
+            out.append((ch, fam))
+    return out
 
 
 def font_dirs() -> list[str]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFilter
 
 from .errors import InputError, Problem
-from .fonts import font
+from .fonts import MissingGlyph, font, runs  # noqa: F401  (MissingGlyph: callers catch it from here)
 from .geometry import Rect
 
 # Code-like text (tokens, ids, shapes) must not turn "->" into an arrow.
@@ -58,8 +58,12 @@ def _metrics(family: str, size: int, weight: int | None) -> tuple[float, float]:
 
 @lru_cache(maxsize=20000)
 def text_width(text: str, family: str, size: int, weight: int | None = None, mono: bool = False) -> float:
-    f = font(family, size, weight)
-    return f.getlength(text, features=NO_LIGATURES if mono else None)
+    """Advance width of a line, with fallback fonts for the characters `family` lacks."""
+    width = 0.0
+    for segment, fam in runs(text, family):
+        f = font(fam, size, weight if fam == family else None)
+        width += f.getlength(segment, features=NO_LIGATURES if mono else None)
+    return width
 
 
 def make_block(lines: list[str] | tuple[str, ...], family: str, size: int, *, weight: int | None = None,
@@ -219,7 +223,8 @@ def fit_block(text: str, family: str, box_w: float, box_h: float, *, max_size: f
 def draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, x: float, y: float, fill: str,
                align: str = "center", stroke: tuple[int, str] | None = None) -> None:
     """Draw the block with its top-left at (x, y)."""
-    f = font(block.family, block.size, block.weight)
+    features = NO_LIGATURES if block.mono else None
+    kwargs = {"stroke_width": stroke[0], "stroke_fill": stroke[1]} if stroke else {}
     for i, (line, w) in enumerate(zip(block.lines, block.widths)):
         if align == "center":
             lx = x + (block.w - w) / 2
@@ -228,11 +233,10 @@ def draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, x: float, y: float, 
         else:
             lx = x
         baseline = y + block.cap + block.pitch * i
-        kwargs = {}
-        if stroke:
-            kwargs = {"stroke_width": stroke[0], "stroke_fill": stroke[1]}
-        draw.text((lx, baseline), line, font=f, fill=fill, anchor="ls",
-                  features=NO_LIGATURES if block.mono else None, **kwargs)
+        for segment, fam in runs(line, block.family):
+            f = font(fam, block.size, block.weight if fam == block.family else None)
+            draw.text((lx, baseline), segment, font=f, fill=fill, anchor="ls", features=features, **kwargs)
+            lx += f.getlength(segment, features=features)
 
 
 def place_block(block: TextBlock, box: Rect, align: str = "center", valign: str = "middle") -> tuple[float, float]:
@@ -282,9 +286,13 @@ def draw_text_items(image: Image.Image, items, theme, where: str, *, min_text: f
         mono = item.role == "mono"
         min_size = item.min_size or min_text
         max_size = item.size or item.box.h
-        block = fit_block(item.text, family, item.box.w, item.box.h, max_size=max_size,
-                          min_size=min(min_size, max_size), wrap_lines=item.wrap, weight=item.weight, mono=mono,
-                          line_spacing=1.1)
+        try:
+            block = fit_block(item.text, family, item.box.w, item.box.h, max_size=max_size,
+                              min_size=min(min_size, max_size), wrap_lines=item.wrap, weight=item.weight, mono=mono,
+                              line_spacing=1.1)
+        except MissingGlyph as err:
+            problems.append(Problem(file or where, line, None, f"{where}: {err}"))
+            continue
         if block is None:
             problems.append(Problem(file or where, line, None,
                                     f"{where}: text '{_short(item.text)}' of {item.name or 'a prop'} does not fit "

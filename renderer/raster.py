@@ -38,3 +38,18 @@ def svg_document(width: float, height: float, body: str, *, defs: str = "") -> s
     return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
             f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">'
             f"<defs>{defs}</defs>{body}</svg>")
+
+
+def rasterize_region(body: str, region: tuple[int, int, int, int], *, defs: str = "",
+                     zoom: float = 1.0) -> Image.Image:
+    """Rasterise only `region` (x0, y0, x1, y1, in the body's coordinates) of some SVG elements.
+
+    resvg's cost (and its PNG round trip) grows with the pixels rendered, so art that covers
+    a corner of a panel is rendered in that corner only.
+    """
+    x0, y0, x1, y1 = region
+    w, h = max(1, x1 - x0), max(1, y1 - y0)
+    doc = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+           f'width="{w * zoom:.0f}" height="{h * zoom:.0f}" viewBox="{x0} {y0} {w} {h}">'
+           f"<defs>{defs}</defs>{body}</svg>")
+    return rasterize(doc)
