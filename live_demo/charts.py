@@ -1,0 +1,225 @@
+"""Charts of a trace with matplotlib, in the comic's colours (dark) or for print (light).
+
+No pyplot and no global backend: each chart is its own Figure, so the charts do not
+disturb anything else in the process. PNG or SVG by the path's suffix, with fixed
+metadata and SVG hash salt, so the same trace gives the same bytes. Every chart
+names the model that produced its numbers.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+import matplotlib.ticker
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+Variant = Literal["dark", "light"]
+
+# The comic's colours, copied from renderer/themes/tech.yaml (palette and the DECODING
+# station's magenta) so live_demo does not depend on renderer.
+PALETTES: dict[str, dict[str, str]] = {
+    "dark": {"background": "#0b1233", "text": "#eaf4ff", "muted": "#8ea3cc", "grid": "#3a4470",
+             "bar": "#2de2e6", "accent": "#ff3ea5", "alternatives": ["#3d8bff", "#a259ff", "#6f7bb0"],
+             "on_alternative": "#0a0f24"},
+    "light": {"background": "#ffffff", "text": "#0a0f24", "muted": "#4a5680", "grid": "#d5dcef",
+              "bar": "#3d8bff", "accent": "#d4127a", "alternatives": ["#8fb8ff", "#c6a3ff", "#b8c0dc"],
+              "on_alternative": "#0a0f24"},
+}
+TOKEN_FONT = ["JetBrains Mono", "DejaVu Sans Mono"]  # DejaVu (ships with matplotlib) has the glyphs
+TITLE_FONT = ["Exo 2", "DejaVu Sans"]                # JetBrains Mono lacks, such as U+2423
+# Tokens are shown as they are: no ligatures (JetBrains Mono turns "<|" into a triangle).
+MONO = {"fontfamily": TOKEN_FONT, "fontfeatures": ["-liga", "-calt"]}
+FONT_FILES = {"JetBrains Mono": ("fontpkg_jetbrains_mono", "JetBrainsMono[wght].ttf"),
+              "Exo 2": ("fontpkg_exo_2", "Exo2[wght].ttf")}
+DPI = 200
+STRATEGY_TITLES = {"greedy": "Greedy decoding", "top_k": "Top-k sampling", "top_p": "Top-p (nucleus) sampling",
+                   "beam": "Beam search"}
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> None:
+    """Make the shipped fonts known to matplotlib (never the system's)."""
+    for family, (package, name) in FONT_FILES.items():
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(f"font package {package} for {family} is not installed; run 'make deps'")
+        font_manager.fontManager.addfont(str(Path(list(spec.submodule_search_locations)[0]) / "files" / name))
+
+
+# ---------------------------------------------------------------- text helpers
+
+def pct(p: float) -> str:
+    value = 100 * p
+    if value < 0.01:
+        return "<0.01%"
+    return f"{value:.3g}%" if value < 10 else f"{value:.1f}%"
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def model_line(trace: dict) -> str:
+    return f"model: {trace['model']['display']}"
+
+
+# ---------------------------------------------------------------- figure plumbing
+
+def _figure(width: float, height: float, colors: dict) -> Figure:
+    register_fonts()
+    fig = Figure(figsize=(width, height), dpi=DPI, facecolor=colors["background"])
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _style_axes(ax, colors: dict) -> None:
+    ax.set_facecolor(colors["background"])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(colors["grid"])
+    ax.tick_params(axis="x", colors=colors["muted"], length=0, labelsize=9)
+    ax.tick_params(axis="y", length=0)
+    ax.xaxis.grid(True, color=colors["grid"], linewidth=0.6)
+    ax.set_axisbelow(True)
+    for label in ax.get_xticklabels():
+        label.set_fontfamily(TITLE_FONT)
+
+
+def _frame(fig: Figure, title: str, subtitle: str, trace: dict, colors: dict) -> None:
+    fig.text(0.02, 0.975, title, ha="left", va="top", fontsize=15, color=colors["text"], fontfamily=TITLE_FONT)
+    if subtitle:
+        fig.text(0.02, 0.975 - 0.32 / fig.get_figheight(), subtitle, ha="left", va="top", fontsize=9.5,
+                 color=colors["muted"], fontfamily=TITLE_FONT)
+    fig.text(0.98, 0.012, model_line(trace), ha="right", va="bottom", fontsize=8.5, color=colors["muted"],
+             **MONO)
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """PNG or SVG by suffix, same bytes for the same figure, written atomically."""
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("png", "svg"):
+        raise ValueError(f"chart path must end in .png or .svg, not {path.name}")
+    metadata = {"Software": None} if kind == "png" else {"Date": None, "Creator": "novapress"}
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "novapress", "svg.fonttype": "path"}):
+        fig.savefig(buf, format=kind, metadata=metadata, facecolor=fig.get_facecolor())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+    return path
+
+
+def _bars(ax, labels: list[str], probs: list[float], colors: dict, highlight: int | None = 0,
+          xmax: float | None = None) -> None:
+    """Horizontal bars, first at the top, labelled with token text and percentages."""
+    ys = list(range(len(labels)))[::-1]
+    fills = [colors["accent"] if i == highlight else colors["bar"] for i in range(len(labels))]
+    ax.barh(ys, probs, color=fills, height=0.68)
+    top = xmax or max(probs) or 1.0
+    ax.set_xlim(0, top * 1.22)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_yticks(ys, labels, **MONO, fontsize=10.5, color=colors["text"])
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"
+                                                                 if top >= 0.05 else f"{100 * v:.2g}%"))
+    for y, p in zip(ys, probs):
+        ax.text(p + top * 0.015, y, pct(p), va="center", ha="left", fontsize=9, color=colors["text"],
+                **MONO)
+    _style_axes(ax, colors)
+
+
+def _token_label(entry: dict) -> str:
+    return entry["display"] if entry["display"] != "" else "\u00b7"
+
+
+# ---------------------------------------------------------------- the charts
+
+def topk_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
+    """The next-token top-k at temperature 1: one bar per candidate token."""
+    colors = PALETTES[variant]
+    top = trace["next_token"]["top"]
+    fig = _figure(8, 1.5 + 0.42 * len(top), colors)
+    ax = fig.add_axes((0.2, 0.55 / fig.get_figheight(), 0.76, 1 - 1.35 / fig.get_figheight()))
+    _bars(ax, [_token_label(t) for t in top], [t["prob"] for t in top], colors)
+    _frame(fig, f"Next token after \u201c{shorten(trace['prompt'], 48)}\u201d",
+           f"the {len(top)} likeliest of {trace['model']['vocab_size']:,} tokens, softmax at T = 1", trace, colors)
+    return save(fig, path)
+
+
+def temperature_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
+    """The same top-k tokens at each temperature, side by side on one scale."""
+    colors = PALETTES[variant]
+    panels = trace["next_token"]["temperatures"]
+    order = [t["id"] for t in trace["next_token"]["top"]]
+    n = len(order)
+    fig = _figure(1.4 + 3.3 * len(panels), 1.7 + 0.42 * n, colors)
+    height = fig.get_figheight()
+    xmax = max(t["prob"] for panel in panels for t in panel["top"])
+    left, gap = 1.3 / fig.get_figwidth(), 0.25 / fig.get_figwidth()
+    width = (0.98 - left - gap * (len(panels) - 1)) / len(panels)
+    for i, panel in enumerate(panels):
+        by_id = {t["id"]: t for t in panel["top"]}
+        entries = [by_id[j] for j in order if j in by_id]
+        ax = fig.add_axes((left + i * (width + gap), 0.55 / height, width, 1 - 1.75 / height))
+        _bars(ax, [_token_label(t) for t in entries], [t["prob"] for t in entries], colors, xmax=xmax)
+        if i:
+            ax.tick_params(labelleft=False)
+        t = panel["t"]
+        mood = "sharper" if t < 1 else "flatter" if t > 1 else "as trained"
+        ax.set_title(f"T = {t:g}  ({mood})", fontsize=11, color=colors["text"], fontfamily=TITLE_FONT, loc="left")
+    _frame(fig, f"Temperature reshapes the same {n} candidates",
+           f"softmax(logits / T) after \u201c{shorten(trace['prompt'], 48)}\u201d", trace, colors)
+    return save(fig, path)
+
+
+def steps_chart(trace: dict, strategy: str, path: str | Path, variant: Variant = "dark") -> Path:
+    """One row per generated token: the chosen token's probability (accent) followed by
+    the runner-up tokens' probabilities, on a 0-100% scale."""
+    colors = PALETTES[variant]
+    result = trace["strategies"][strategy]
+    steps = result["steps"]
+    fig = _figure(9, 1.7 + 0.34 * max(len(steps), 1), colors)
+    height = fig.get_figheight()
+    ax = fig.add_axes((0.17, 0.55 / height, 0.74, 1 - 1.5 / height))
+    ys = list(range(len(steps)))[::-1]
+    for y, step in zip(ys, steps):
+        ax.barh(y, step["prob"], color=colors["accent"], height=0.7)
+        x = step["prob"]
+        for k, alt in enumerate(step["alternatives"]):
+            ax.barh(y, alt["prob"], left=x, color=colors["alternatives"][k % len(colors["alternatives"])],
+                    height=0.7, edgecolor=colors["background"], linewidth=0.6)
+            if alt["prob"] > 0.07:  # room for the runner-up's text inside its segment
+                ax.text(x + alt["prob"] / 2, y, shorten(_token_label(alt), 8), ha="center", va="center",
+                        fontsize=7.5, color=colors["on_alternative"], **MONO)
+            x += alt["prob"]
+        ax.text(1.01, y, pct(step["prob"]), va="center", ha="left", fontsize=8.5, color=colors["text"],
+                **MONO, transform=ax.get_yaxis_transform())
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, len(steps) - 0.4)
+    ax.set_yticks(ys, [shorten(_token_label(s["token"]), 14) for s in steps], **MONO,
+                  fontsize=10, color=colors["text"])
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _style_axes(ax, colors)
+    _frame(fig, f"{_strategy_title(strategy, result)}: \u201c{shorten(result['text'], 44)}\u201d",
+           "per step: the chosen token's probability (pink), then the runner-ups, as the model rated them", trace, colors)
+    return save(fig, path)
+
+
+def _strategy_title(strategy: str, result: dict) -> str:
+    title = STRATEGY_TITLES.get(strategy, strategy)
+    if strategy == "top_k":
+        title += f" (k={result.get('k')}, T={result.get('temperature')})"
+    elif strategy == "top_p":
+        title += f" (p={result.get('p')}, T={result.get('temperature')})"
+    elif strategy == "beam":
+        title += f" ({result.get('num_beams')} beams)"
+    return title

