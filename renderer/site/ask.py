@@ -1,0 +1,232 @@
+"""Ask: one prompt in, the model's answer out token by token, each with its top alternatives.
+
+The answer is sampled exactly as a trace's top-p continuation is (live_demo.trace: the same
+generation config, `torch.manual_seed(seed)` right before `generate`), so the same prompt
+and seed stream the same tokens as the build's trace. The raw logits of every step are
+caught with a forward hook on the output layer, which is what the trace's probabilities
+are computed from; a streamer hands each new token over as soon as it is chosen.
+
+torch and transformers are imported when the engine first loads or runs the model.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from live_demo.spec import DemoSpec
+
+MAX_PROMPT_CHARS = 500
+MAX_NEW_TOKENS = 64
+DEFAULT_NEW_TOKENS = 24
+
+
+class AskRejected(Exception):
+    """The request cannot be served as asked; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class AskEngine:
+    """Holds the model (loaded once, lazily or up front) and runs one answer at a time."""
+
+    seed: int
+    template: DemoSpec                        # sampling settings of the preset demos (prompt ignored)
+    loader: Callable[[], Any] | None = None   # returns a live_demo LoadedModel
+    loaded: Any = None
+    max_prompt_chars: int = MAX_PROMPT_CHARS
+    max_new_tokens: int = MAX_NEW_TOKENS
+    error: str | None = None
+    _load_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _ready: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def __post_init__(self):
+        if self.loaded is not None:
+            self._ready.set()
+
+    # ------------------------------------------------------------ the model
+
+    def load(self) -> Any:
+        """Load the model once (thread-safe); raises AskRejected(503) if it cannot be loaded."""
+        with self._load_lock:
+            if self.loaded is None and self.error is None:
+                try:
+                    self.loaded = self.loader()
+                except Exception as err:  # noqa: BLE001 - any load failure becomes one message
+                    self.error = getattr(err, "message", None) or f"{type(err).__name__}: {err}"
+                finally:
+                    self._ready.set()
+        if self.loaded is None:
+            raise AskRejected(503, f"the model could not be loaded: {self.error}")
+        return self.loaded
+
+    def load_in_background(self) -> None:
+        threading.Thread(target=lambda: self._quiet_load(), name="novapress-model-load", daemon=True).start()
+
+    def _quiet_load(self) -> None:
+        try:
+            self.load()
+        except AskRejected:
+            pass
+
+    @property
+    def status(self) -> str:
+        if self.loaded is not None:
+            return "ready"
+        return "error" if self.error else "loading"
+
+    def info(self) -> dict:
+        model = self.loaded.choice.display if self.loaded is not None else None
+        return {"status": self.status, "model": model, "error": self.error, "seed": self.seed,
+                "strategy": self.strategy_label(), "max_prompt_chars": self.max_prompt_chars,
+                "max_new_tokens": self.max_new_tokens}
+
+    def strategy_label(self) -> str:
+        t = self.template
+        return f"top-p sampling (p = {t.sample_top_p}, temperature {t.sample_temperature}, seed {self.seed})"
+
+    # ------------------------------------------------------------ checks
+
+    def check_prompt(self, prompt: str | None) -> str:
+        if prompt is None or not prompt.strip():
+            raise AskRejected(400, "the question is empty; type something to ask")
+        if len(prompt) > self.max_prompt_chars:
+            raise AskRejected(413, f"the question is {len(prompt)} characters; at most {self.max_prompt_chars} "
+                                   f"are accepted")
+        if "\x00" in prompt:
+            raise AskRejected(400, "the question holds a NUL character")
+        return prompt
+
+    def new_tokens(self, asked: str | None) -> int:
+        if asked in (None, ""):
+            return min(self.template.max_new_tokens or DEFAULT_NEW_TOKENS, self.max_new_tokens)
+        try:
+            n = int(asked)
+        except ValueError:
+            raise AskRejected(400, "max_new_tokens must be a whole number") from None
+        if not 1 <= n <= self.max_new_tokens:
+            raise AskRejected(400, f"max_new_tokens must be between 1 and {self.max_new_tokens}")
+        return n
+
+    # ------------------------------------------------------------ generation
+
+    def stream(self, prompt: str, max_new_tokens: int, cancelled: threading.Event | None = None) -> Iterator[tuple[str, dict]]:
+        """Yield ("start", {...}), then ("token", {...}) per generated token, then ("done", {...}).
+
+        Raises AskRejected before the first event when the prompt does not fit the model.
+        """
+        loaded = self.load()
+        cancelled = cancelled or threading.Event()
+        with self._run_lock:   # one generation at a time: the seeded RNG is process-wide
+            yield from self._generate(loaded, prompt, max_new_tokens, cancelled)
+
+    def _generate(self, loaded: Any, prompt: str, max_new_tokens: int, cancelled: threading.Event):
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+        from transformers.generation.streamers import BaseStreamer
+
+        from live_demo.trace import (ALTERNATIVES, context_length, encode_prompt, generation_config, rounded,
+                                     strategy_settings, token_entry)
+
+        model, tokenizer = loaded.model, loaded.tokenizer
+        tokens = encode_prompt(tokenizer, prompt)
+        if not tokens:
+            raise AskRejected(400, "the question encodes to no tokens; type some text")
+        limit = context_length(model.config)
+        if len(tokens) + max_new_tokens > limit:
+            raise AskRejected(413, f"the question is {len(tokens)} tokens; with {max_new_tokens} new tokens that is "
+                                   f"more than the {limit} {loaded.choice.display} can read")
+        spec = self.template.model_copy(update={"prompt": prompt, "max_new_tokens": max_new_tokens})
+        settings = strategy_settings(spec)["top_p"]
+        config = generation_config(model, max_new_tokens=max_new_tokens, use_cache=True, **settings)
+        input_ids = torch.tensor([[t["id"] for t in tokens]])
+
+        events: queue.Queue = queue.Queue()
+        last_logits: list[torch.Tensor] = []
+        ids: list[int] = []
+        done_text = [""]
+
+        def catch_logits(_module, _inputs, output):
+            last_logits[:] = [output[0, -1].detach()]
+
+        class Streamer(BaseStreamer):
+            prompt_seen = False
+
+            def put(self, value):
+                if not self.prompt_seen:       # generate hands over the prompt first
+                    self.prompt_seen = True
+                    return
+                for token_id in value.reshape(-1).tolist():
+                    events.put(("token", step_event(token_id)))
+
+            def end(self):
+                pass
+
+        def step_event(token_id: int) -> dict:
+            # the same arithmetic as live_demo.trace.traced_generate, step by step
+            probs = torch.softmax(last_logits[0].double(), dim=-1)
+            ranked = torch.topk(probs, ALTERNATIVES + 1).indices.tolist()
+            alts = [j for j in ranked if j != token_id][:ALTERNATIVES]
+            ids.append(token_id)
+            text = tokenizer.decode(ids, clean_up_tokenization_spaces=False)
+            if text.endswith("\ufffd"):        # a character split over byte tokens: shown with the last one
+                piece = ""
+            else:
+                piece = text[len(done_text[0]):] if text.startswith(done_text[0]) else tokenizer.decode([token_id])
+                done_text[0] = text
+            event = token_entry(token_id, piece) | {
+                "index": len(ids) - 1, "prob": float(probs[token_id]),
+                "alternatives": [token_entry(j, tokenizer.decode([j])) | {"prob": float(probs[j])} for j in alts]}
+            return rounded(event)
+
+        class StopWhenCancelled(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), cancelled.is_set(), dtype=torch.bool)
+
+        def run():
+            hook = model.get_output_embeddings().register_forward_hook(catch_logits)
+            try:
+                with torch.inference_mode():
+                    torch.manual_seed(self.seed)
+                    model.generate(input_ids, attention_mask=torch.ones_like(input_ids), generation_config=config,
+                                   streamer=Streamer(), stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]))
+                events.put(("end", {}))
+            except Exception as err:  # noqa: BLE001 - reported to the client as an error event
+                events.put(("error", {"message": f"{type(err).__name__}: {err}"}))
+            finally:
+                hook.remove()
+
+        yield "start", {"model": loaded.choice.display, "prompt": prompt, "seed": self.seed,
+                        "strategy": self.strategy_label(), "max_new_tokens": max_new_tokens,
+                        "prompt_tokens": [{"display": t["display"], "id": t["id"]} for t in tokens]}
+        worker = threading.Thread(target=run, name="novapress-ask", daemon=True)
+        worker.start()
+        try:
+            while True:
+                kind, data = events.get()
+                if kind == "token":
+                    yield kind, data
+                elif kind == "error":
+                    yield kind, data
+                    return
+                else:
+                    eos = set(_as_list(config.eos_token_id))
+                    stop = "eos" if ids and ids[-1] in eos else ("cancelled" if cancelled.is_set() else "length")
+                    yield "done", {"n_tokens": len(ids), "stop": stop, "text": tokenizer.decode(
+                        ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)}
+                    return
+        finally:
+            cancelled.set()          # the client went away or we finished: stop generating
+            worker.join()
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]

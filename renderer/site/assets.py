@@ -1,0 +1,91 @@
+"""The files the site ships beside its pages: fonts with their licenses, the theme's
+colours as CSS, web-sized copies of comic images, the static CSS and JS.
+
+Everything is written into the staging folder by plain copies or deterministic
+encodes, so the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+from ..fonts import FAMILIES, font_path, package_dir
+from ..theme import Theme
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# CSS family -> font family in renderer/fonts.py. The site uses three of the comic's fonts.
+SITE_FONTS = {"Exo 2": "Exo 2", "Orbitron": "Orbitron", "JetBrains Mono": "JetBrains Mono"}
+
+PANEL_WIDTH = 1200      # web copies of panels: sharp on a 2x screen at 600 CSS px
+PAGE_WIDTH = 1400       # full comic pages in the reader
+THUMB_WIDTH = 360       # page thumbnails on the index
+
+
+def copy_fonts(dest: Path) -> tuple[list[Path], str]:
+    """Copy the site's fonts and each package's license into dest; return (files, @font-face CSS)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written, css = [], []
+    for css_name, family in SITE_FONTS.items():
+        src = font_path(family)
+        target = dest / src.name.replace("[", "-").replace("]", "").replace(",", "-")
+        shutil.copyfile(src, target)
+        written.append(target)
+        package = FAMILIES[family][0]
+        license_src = package_dir(package) / "LICENSE"
+        if license_src.exists():   # the OFL asks that the license travels with the font
+            lic = dest / f"{target.stem}-LICENSE.txt"
+            shutil.copyfile(license_src, lic)
+            written.append(lic)
+        css.append(
+            "@font-face {\n"
+            f"  font-family: \"{css_name}\";\n"
+            f"  src: url(\"fonts/{target.name}\") format(\"truetype\");\n"
+            "  font-weight: 100 900;\n"
+            "  font-style: normal;\n"
+            "  font-display: swap;\n"
+            "}\n")
+    return written, "".join(css)
+
+
+def theme_css(theme: Theme) -> str:
+    """The comic's palette and station colours as CSS custom properties."""
+    lines = [":root {"]
+    lines.append(f"  --page-bg: {theme.page.background};")
+    lines.append(f"  --sky-top: {theme.scene.sky_top};")
+    lines.append(f"  --sky-bottom: {theme.scene.sky_bottom};")
+    lines.append(f"  --grid: {theme.scene.grid_color};")
+    for name, value in sorted(theme.palette.items()):
+        lines.append(f"  --{name.replace('_', '-')}: {value};")
+    for i, station in enumerate(theme.stations, 1):
+        lines.append(f"  --station-{i}: {station.color};")
+    lines.append(f"  --narration-fill: {theme.narration.fill};")
+    lines.append(f"  --narration-stroke: {theme.narration.stroke};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
+    """A PNG no wider than max_width (never enlarged). Returns its size."""
+    with Image.open(src) as im:
+        im.load()
+        image = im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy()
+    if image.width > max_width:
+        height = round(image.height * max_width / image.width)
+        image = image.resize((max_width, height), Image.Resampling.LANCZOS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target, format="PNG", optimize=False, compress_level=9)
+    return image.size
+
+
+def copy_static(dest: Path) -> list[Path]:
+    """The hand-written CSS and JS."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in sorted(STATIC_DIR.iterdir()):
+        if src.suffix in (".css", ".js"):
+            shutil.copyfile(src, dest / src.name)
+            written.append(dest / src.name)
+    return written

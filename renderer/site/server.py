@@ -1,0 +1,270 @@
+"""`novapress serve`: the lesson site with a live Ask box, safe to leave running on a laptop.
+
+- Binds 127.0.0.1 unless --host says otherwise; on loopback it also refuses requests
+  whose Host header is not a loopback name (a web page elsewhere cannot reach it
+  through DNS rebinding).
+- Serves only regular files under build/site/: no path traversal, no symlink escape,
+  no directory listings; GET and HEAD only.
+- GET /api/info: the model and limits. GET /api/ask?prompt=...: server-sent events, one
+  per generated token (text, id, prob, top alternatives), then "done". Prompt length,
+  new tokens and concurrent answers are limited (429 when busy).
+- Every page is sent with a Content-Security-Policy allowing only the site's own files.
+"""
+from __future__ import annotations
+
+import json
+import mimetypes
+import posixpath
+import socket
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ..errors import BuildError, InputError
+from .ask import AskEngine, AskRejected
+
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".js": "text/javascript; charset=utf-8", ".json": "application/json", ".png": "image/png",
+         ".jpg": "image/jpeg", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".woff2": "font/woff2",
+         ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8", ".pdf": "application/pdf"}
+MAX_CONCURRENT_ASKS = 1
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], site_dir: Path, engine: AskEngine,
+                 max_concurrent: int = MAX_CONCURRENT_ASKS, log=None):
+        self.site_dir = Path(site_dir).resolve()
+        self.engine = engine
+        self.asks = threading.BoundedSemaphore(max_concurrent)
+        self.loopback_only = _is_loopback(address[0])
+        self.log = log
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, SiteHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}/"
+
+
+def _is_loopback(host: str) -> bool:
+    return host in LOOPBACK_NAMES or host.startswith("127.")
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    server: SiteServer
+    server_version = "novapress"
+    sys_version = ""
+
+    # ------------------------------------------------------------ routing
+
+    def do_GET(self) -> None:
+        self._route(head=False)
+
+    def do_HEAD(self) -> None:
+        self._route(head=True)
+
+    def _route(self, head: bool) -> None:
+        if self.server.loopback_only and not self._host_is_loopback():
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "this server only answers requests for localhost"})
+            return
+        parts = urlsplit(self.path)
+        if parts.path == "/api/info":
+            self._send_json(HTTPStatus.OK, self.server.engine.info(), head=head)
+        elif parts.path == "/api/ask":
+            if head:
+                self._send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use GET"})
+            else:
+                self._ask(parse_qs(parts.query, keep_blank_values=True))
+        elif parts.path.startswith("/api/"):
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint {parts.path}"})
+        else:
+            self._send_file(parts.path, head)
+
+    def _host_is_loopback(self) -> bool:
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host.startswith("["):
+            name = host[: host.find("]") + 1]
+        else:
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        return _is_loopback(name)
+
+    # ------------------------------------------------------------ files
+
+    def resolve(self, url_path: str) -> Path | None:
+        """The file a URL path names inside the site folder, or None (outside, missing, special)."""
+        path = unquote(url_path, errors="strict") if "%" in url_path else url_path
+        if "\x00" in path or "\\" in path:
+            return None
+        clean = posixpath.normpath("/" + path.lstrip("/"))
+        if clean.endswith("/") or clean == "/" or url_path.endswith("/"):
+            clean = clean.rstrip("/") + "/index.html"
+        candidate = (self.server.site_dir / clean.lstrip("/"))
+        try:
+            real = candidate.resolve(strict=True)   # follows symlinks: the target must be inside too
+        except (OSError, RuntimeError):
+            return None
+        if real != self.server.site_dir and self.server.site_dir not in real.parents:
+            return None
+        return real if real.is_file() else None
+
+    def _send_file(self, url_path: str, head: bool) -> None:
+        try:
+            file = self.resolve(url_path)
+        except UnicodeDecodeError:
+            file = None
+        if file is None:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"}, head=head)
+            return
+        try:
+            data = file.read_bytes()
+        except OSError:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"}, head=head)
+            return
+        ctype = TYPES.get(file.suffix.lower()) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache")
+        self._security_headers(deck="deck" in file.relative_to(self.server.site_dir).parts[:1])
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
+    def _security_headers(self, deck: bool = False) -> None:
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")
+        if not deck:   # the Marp deck runs its own inline scripts and styles
+            self.send_header("Content-Security-Policy", CSP)
+
+    def _send_json(self, status: int, body: dict, head: bool = False) -> None:
+        data = json.dumps(body, sort_keys=True).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self._security_headers()
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
+    # ------------------------------------------------------------ ask
+
+    def _ask(self, query: dict[str, list[str]]) -> None:
+        engine = self.server.engine
+        try:
+            prompt = engine.check_prompt(_one(query, "prompt"))
+            new_tokens = engine.new_tokens(_one(query, "max_new_tokens"))
+        except AskRejected as err:
+            self._send_json(err.status, {"error": err.message})
+            return
+        if not self.server.asks.acquire(blocking=False):
+            self._send_json(HTTPStatus.TOO_MANY_REQUESTS,
+                            {"error": "the model is busy answering another question; try again in a moment"})
+            return
+        cancelled = threading.Event()
+        events = engine.stream(prompt, new_tokens, cancelled)
+        try:
+            try:
+                first = next(events)          # load errors and prompts too long fail here, before any bytes
+            except AskRejected as err:
+                self._send_json(err.status, {"error": err.message})
+                return
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Accel-Buffering", "no")
+            self._security_headers()
+            self.end_headers()
+            self._event(*first)
+            for kind, data in events:
+                self._event(kind, data)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            cancelled.set()                    # the reader went away: stop generating
+        finally:
+            events.close()
+            self.server.asks.release()
+        self.close_connection = True
+
+    def _event(self, kind: str, data: dict) -> None:
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        self.wfile.write(f"event: {kind}\ndata: {payload}\n\n".encode("utf-8"))
+        self.wfile.flush()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        if self.server.log is not None:
+            self.server.log(f"{self.address_string()} {format % args}")
+
+
+def _one(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+# ---------------------------------------------------------------- the command
+
+def engine_from_config(config) -> AskEngine:
+    """An engine for the project's model, loaded lazily through live_demo."""
+    from live_demo.spec import DemoSpec
+
+    template = config.demos.get("ask_sky") or config.demos.get(config.main_demo) or DemoSpec(prompt="?")
+
+    def load():
+        from live_demo.loading import load_model
+        from live_demo.models import fallback_warning, resolve_model
+
+        choice = resolve_model(config.model.id, config.model.revision, config.model.fallback)
+        warning = fallback_warning(choice)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
+        loaded = load_model(choice, on_progress=lambda m: print(f"novapress: {m}", file=sys.stderr, flush=True))
+        print(f"novapress: {loaded.choice.display} loaded; Ask is live", file=sys.stderr, flush=True)
+        return loaded
+
+    return AskEngine(seed=config.seed, template=template, loader=load)
+
+
+def make_server(site_dir: Path, engine: AskEngine, host: str = "127.0.0.1", port: int = 0, **kw) -> SiteServer:
+    return SiteServer((host, port), site_dir, engine, **kw)
+
+
+def serve(args) -> int:
+    """`novapress serve [--host H] [--port P] [--out build]`."""
+    from ..config import load_config
+
+    site_dir = Path(args.out) / "site"
+    if not (site_dir / "index.html").is_file():
+        raise InputError(f"no site in {site_dir}/: build it first with 'novapress build site' (or 'make build')")
+    config, _ = load_config(Path.cwd())
+    engine = engine_from_config(config)
+    try:
+        server = make_server(site_dir, engine, args.host, args.port)
+    except OSError as err:
+        raise BuildError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}; "
+                         f"choose another port with --port") from None
+    engine.load_in_background()
+    if not server.loopback_only:
+        print(f"warning: listening on {args.host}: anyone who can reach this machine can use the model",
+              file=sys.stderr)
+    print(f"novapress: serving {site_dir}/ at {server.url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    print(f"novapress: loading the model for Ask in the background", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("novapress: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return 0
