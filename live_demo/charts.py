@@ -73,6 +73,12 @@ def model_line(trace: dict) -> str:
 
 # ---------------------------------------------------------------- figure plumbing
 
+def _palette(variant: str) -> dict:
+    if variant not in PALETTES:
+        raise ValueError(f"chart variant must be one of {', '.join(PALETTES)}, not {variant!r}")
+    return PALETTES[variant]
+
+
 def _figure(width: float, height: float, colors: dict) -> Figure:
     register_fonts()
     fig = Figure(figsize=(width, height), dpi=DPI, facecolor=colors["background"])
@@ -145,19 +151,32 @@ def _token_label(entry: dict) -> str:
 
 def topk_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
     """The next-token top-k at temperature 1: one bar per candidate token."""
-    colors = PALETTES[variant]
+    return save(topk_figure(trace, variant), path)
+
+
+def temperature_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
+    """The same top-k tokens at each temperature, side by side on one scale."""
+    return save(temperature_figure(trace, variant), path)
+
+
+def steps_chart(trace: dict, strategy: str, path: str | Path, variant: Variant = "dark") -> Path:
+    """Per generated token of a strategy: the chosen token's probability and the runner-ups'."""
+    return save(steps_figure(trace, strategy, variant), path)
+
+
+def topk_figure(trace: dict, variant: Variant = "dark") -> Figure:
+    colors = _palette(variant)
     top = trace["next_token"]["top"]
     fig = _figure(8, 1.5 + 0.42 * len(top), colors)
     ax = fig.add_axes((0.2, 0.55 / fig.get_figheight(), 0.76, 1 - 1.35 / fig.get_figheight()))
     _bars(ax, [_token_label(t) for t in top], [t["prob"] for t in top], colors)
     _frame(fig, f"Next token after \u201c{shorten(trace['prompt'], 48)}\u201d",
            f"the {len(top)} likeliest of {trace['model']['vocab_size']:,} tokens, softmax at T = 1", trace, colors)
-    return save(fig, path)
+    return fig
 
 
-def temperature_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
-    """The same top-k tokens at each temperature, side by side on one scale."""
-    colors = PALETTES[variant]
+def temperature_figure(trace: dict, variant: Variant = "dark") -> Figure:
+    colors = _palette(variant)
     panels = trace["next_token"]["temperatures"]
     order = [t["id"] for t in trace["next_token"]["top"]]
     n = len(order)
@@ -178,13 +197,15 @@ def temperature_chart(trace: dict, path: str | Path, variant: Variant = "dark") 
         ax.set_title(f"T = {t:g}  ({mood})", fontsize=11, color=colors["text"], fontfamily=TITLE_FONT, loc="left")
     _frame(fig, f"Temperature reshapes the same {n} candidates",
            f"softmax(logits / T) after \u201c{shorten(trace['prompt'], 48)}\u201d", trace, colors)
-    return save(fig, path)
+    return fig
 
 
-def steps_chart(trace: dict, strategy: str, path: str | Path, variant: Variant = "dark") -> Path:
+def steps_figure(trace: dict, strategy: str, variant: Variant = "dark") -> Figure:
     """One row per generated token: the chosen token's probability (accent) followed by
     the runner-up tokens' probabilities, on a 0-100% scale."""
-    colors = PALETTES[variant]
+    if strategy not in trace["strategies"]:
+        raise ValueError(f"no strategy '{strategy}' in the trace; it has {', '.join(trace['strategies'])}")
+    colors = _palette(variant)
     result = trace["strategies"][strategy]
     steps = result["steps"]
     fig = _figure(9, 1.7 + 0.34 * max(len(steps), 1), colors)
@@ -211,7 +232,7 @@ def steps_chart(trace: dict, strategy: str, path: str | Path, variant: Variant =
     _style_axes(ax, colors)
     _frame(fig, f"{_strategy_title(strategy, result)}: \u201c{shorten(result['text'], 44)}\u201d",
            "per step: the chosen token's probability (pink), then the runner-ups, as the model rated them", trace, colors)
-    return save(fig, path)
+    return fig
 
 
 def _strategy_title(strategy: str, result: dict) -> str:

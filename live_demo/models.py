@@ -194,24 +194,31 @@ def probe_hub(model_id: str, revision: str | None, timeout: float = HUB_TIMEOUT_
     result: list[tuple[str, str]] = []
 
     def ask() -> None:
+        # Only answers that are recognisably the hub's count: a proxy or captive portal
+        # that says 404 to everything must not make a model "missing".
         try:
-            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "novapress"})
-            with urllib.request.urlopen(req, timeout=timeout):
+            req = urllib.request.Request(url, headers={"User-Agent": "novapress", "Accept": "application/json"})
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                info = json.loads(resp.read(1 << 20) or b"{}")
+            if isinstance(info, dict) and (info.get("id") or info.get("modelId")):
                 result.append(("found", url))
+            else:
+                result.append(("unreachable", f"{hub_endpoint()} answered, but not like the Hugging Face hub"))
         except urllib.error.HTTPError as err:
-            if err.code in (401, 404):
+            code = err.headers.get("X-Error-Code", "") if err.headers else ""
+            if code in ("RepoNotFound", "RevisionNotFound", "GatedRepo"):
                 result.append(("missing", f"the hub has no model '{model_id}'"
                                + (f" at revision '{revision}'" if revision else "") + " (or it is private)"))
             else:
-                result.append(("unreachable", f"the hub answered HTTP {err.code}"))
-        except Exception as err:  # DNS failure, refused, timeout, proxy trouble
+                result.append(("unreachable", f"{hub_endpoint()} answered HTTP {err.code}, not as the hub would"))
+        except Exception as err:  # DNS failure, refused, timeout, proxy trouble, not JSON
             reason = re.sub(r"^\[Errno -?\d+\] ", "", str(getattr(err, "reason", err)))
             result.append(("unreachable", f"{hub_endpoint()} is unreachable ({reason})"))
 
     t = threading.Thread(target=ask, daemon=True)
     t.start()
     t.join(timeout + 0.3)
-    return result[0] if result else ("unreachable", f"{hub_endpoint()} did not answer within {timeout:.0f} s")
+    return result[0] if result else ("unreachable", f"{hub_endpoint()} did not answer within {timeout:g} s")
 
 
 def resolve_local(model_id: str, revision: str | None) -> tuple[ModelChoice | None, str]:

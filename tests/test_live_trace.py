@@ -1,0 +1,141 @@
+"""Traces from a real run (live_demo.trace) of a tiny GPT-2 with the real GPT-2 tokenizer."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from live_demo.cache import trace_json
+from live_demo.errors import DemoInputError
+from live_demo.spec import DemoSpec
+from live_demo.trace import run_demo, top_tokens, visible
+
+PROMPT = "How does AI work?"
+SPEC = DemoSpec(prompt=PROMPT, max_new_tokens=6, top_k=8, temperatures=(0.5, 1.0, 1.5), num_beams=3,
+                attention=(1, 1), batch_with=("The cat sat", " Hello world"))
+
+
+@pytest.fixture(scope="module")
+def trace(tiny_gpt2):
+    return run_demo(tiny_gpt2, "question", SPEC, seed=42)
+
+
+def full_logits(loaded, ids: list[int]) -> torch.Tensor:
+    with torch.inference_mode():
+        return loaded.model(torch.tensor([ids])).logits[0, -1].double()
+
+
+def test_tokens_are_the_gpt2_tokenizers_with_spans_and_visible_spaces(trace, tiny_gpt2):
+    ids = [t["id"] for t in trace["tokens"]]
+    assert ids == [2437, 857, 9552, 670, 30]  # known GPT-2 ids (NOTES.md)
+    assert ids == tiny_gpt2.tokenizer(PROMPT)["input_ids"]
+    assert [PROMPT[a:b] for a, b in (t["span"] for t in trace["tokens"])] == [t["text"] for t in trace["tokens"]]
+    assert "".join(t["text"] for t in trace["tokens"]) == PROMPT
+    assert [t["display"] for t in trace["tokens"]] == ["How", "\u2423does", "\u2423AI", "\u2423work", "?"]
+    assert visible(" a\nb") == "\u2423a\u21b5b"
+
+
+@pytest.mark.parametrize("text, ids", [("The cat sat", [464, 3797, 3332]), (" Hello world", [18435, 995])])
+def test_other_known_ids(tiny_gpt2, text, ids):
+    traced = run_demo(tiny_gpt2, "x", DemoSpec(prompt=text, max_new_tokens=1, num_beams=2), seed=0)
+    assert [t["id"] for t in traced["tokens"]] == ids
+
+
+def test_model_versions_and_shapes_come_from_the_run(trace):
+    m = trace["model"]
+    assert m["display"].startswith("tiny-gpt2")  # a local folder is shown by its name
+    assert (m["source"], m["vocab_size"], m["n_layers"], m["d_model"], m["n_heads"]) == ("local", 50257, 2, 64, 2)
+    assert m["n_params"] == 3382080 and m["dtype"] == "float32" and m["context_length"] == 1024
+    assert trace["versions"]["torch"].startswith(torch.__version__.split("+")[0])
+    assert trace["shapes"] == [
+        {"stage": "input_ids", "shape": [1, 5]}, {"stage": "embeddings", "shape": [1, 5, 64]},
+        {"stage": "block 0", "shape": [1, 5, 64]}, {"stage": "block 1", "shape": [1, 5, 64]},
+        {"stage": "final norm", "shape": [1, 5, 64]}, {"stage": "logits", "shape": [1, 5, 50257]}]
+    assert trace["params"] == json.loads(SPEC.model_dump_json()) and trace["seed"] == 42
+
+
+def test_probabilities_sum_to_one_and_topk_is_sorted(trace, tiny_gpt2):
+    everything = top_tokens(tiny_gpt2.tokenizer, full_logits(tiny_gpt2, [2437, 857, 9552, 670, 30]).float(), 50257)
+    assert sum(t["prob"] for t in everything) == pytest.approx(1.0, abs=1e-6)
+    top = trace["next_token"]["top"]
+    assert len(top) == 8 and [t["prob"] for t in top] == sorted((t["prob"] for t in top), reverse=True)
+    for step in trace["strategies"]["greedy"]["steps"]:
+        assert step["prob"] + sum(a["prob"] for a in step["alternatives"]) <= 1.0 + 1e-6
+
+
+def test_temperature_scaling_is_softmax_of_logits_over_t(trace, tiny_gpt2):
+    logits = full_logits(tiny_gpt2, [t["id"] for t in trace["tokens"]])
+    top_ids = [t["id"] for t in trace["next_token"]["top"]]
+    for panel in trace["next_token"]["temperatures"]:
+        expected = torch.softmax(logits / panel["t"], dim=-1)
+        assert [t["id"] for t in panel["top"]] == top_ids  # temperature never reorders
+        for t in panel["top"]:
+            assert t["prob"] == pytest.approx(float(expected[t["id"]]), rel=1e-4)
+            assert t["logit"] == pytest.approx(float(logits[t["id"]]), rel=1e-4, abs=1e-5)
+
+
+def test_greedy_is_the_argmax_chain(trace, tiny_gpt2):
+    ids = [t["id"] for t in trace["tokens"]]
+    chain = []
+    for _ in range(SPEC.max_new_tokens):
+        chain.append(int(full_logits(tiny_gpt2, ids + chain).argmax()))
+    greedy = trace["strategies"]["greedy"]
+    assert [t["id"] for t in greedy["tokens"]] == chain
+    assert greedy["text"] == tiny_gpt2.tokenizer.decode(chain)
+
+
+def test_beam_search_equals_transformers_own(trace, tiny_gpt2):
+    ids = torch.tensor([[t["id"] for t in trace["tokens"]]])
+    out = tiny_gpt2.model.generate(ids, attention_mask=torch.ones_like(ids), num_beams=3, do_sample=False,
+                                   max_new_tokens=SPEC.max_new_tokens, pad_token_id=50256)
+    beam = trace["strategies"]["beam"]
+    assert [t["id"] for t in beam["tokens"]] == out[0, ids.shape[1]:].tolist()
+    assert beam["num_beams"] == 3
+
+
+def test_seeded_sampling_repeats_exactly_and_the_seed_matters(trace, tiny_gpt2):
+    again = run_demo(tiny_gpt2, "question", SPEC, seed=42)
+    assert trace_json(again) == trace_json(trace)  # the whole trace, byte for byte
+    other = run_demo(tiny_gpt2, "question", SPEC, seed=7)
+    assert other["strategies"]["top_k"]["tokens"] != trace["strategies"]["top_k"]["tokens"]
+    assert other["strategies"]["greedy"] == trace["strategies"]["greedy"]
+    for name in ("top_k", "top_p"):
+        for step in trace["strategies"][name]["steps"]:
+            assert 0 < step["strategy_prob"] <= 1
+
+
+def test_attention_map_is_causal_and_normalised(trace):
+    att = trace["attention"]
+    assert (att["layer"], att["head"], len(att["weights"])) == (1, 1, 5)
+    for i, row in enumerate(att["weights"]):
+        assert sum(row) == pytest.approx(1.0, abs=1e-4)
+        assert all(w == 0 for w in row[i + 1:])
+
+
+def test_padded_batch_uses_eos_as_pad_and_says_so(trace):
+    batch = trace["batch"]
+    assert batch["pad_token"] == {"id": 50256, "text": "<|endoftext|>", "is_eos": True}
+    assert batch["padding_side"] == "right" and batch["shape"] == [3, 5]
+    assert batch["input_ids"][1] == [464, 3797, 3332, 50256, 50256]
+    assert batch["attention_mask"] == [[1] * 5, [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]]
+    assert batch["tokens"][2][:2] == ["\u2423Hello", "\u2423world"]
+
+
+def test_timing_is_measured_and_labelled(tiny_gpt2):
+    timed = run_demo(tiny_gpt2, "t", DemoSpec(prompt=PROMPT, max_new_tokens=4, num_beams=2, timing=True), seed=1)
+    t = timed["timing"]
+    assert t["new_tokens"] == 4 and t["with_cache_s"] > 0 and t["without_cache_s"] > 0
+    assert "measured on this machine" in t["machine"]
+    assert timed["attention"] is None and timed["batch"] is None
+
+
+@pytest.mark.parametrize("spec, words", [
+    (DemoSpec.model_construct(**(DemoSpec(prompt="x").model_dump() | {"prompt": "   "})), "prompt is empty"),
+    (DemoSpec(prompt=" a" * 1100, max_new_tokens=4), "reads at most 1024 tokens"),
+    (DemoSpec(prompt="hi", attention=(2, 0)), "attention \\[2, 0\\] does not exist"),
+    (DemoSpec(prompt="hi", batch_with=("",)), "empty prompt"),
+])
+def test_bad_demos_are_input_errors(tiny_gpt2, spec, words):
+    with pytest.raises(DemoInputError, match=words):
+        run_demo(tiny_gpt2, "bad", spec, seed=0)
