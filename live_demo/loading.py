@@ -40,7 +40,11 @@ def load_model(choice: ModelChoice, on_progress: Callable[[str], None] | None = 
     say = on_progress or (lambda _msg: None)
     if choice.source == "fallback":
         folder = ensure_converted(choice, say)
-        return _load_folder(str(folder), choice)
+        try:
+            return _load_folder(str(folder), choice)
+        except ModelLoadError:  # a damaged conversion (full disk, killed run): convert once more
+            shutil.rmtree(folder, ignore_errors=True)
+            return _load_folder(str(ensure_converted(choice, say)), choice)
     if choice.path is not None:
         return _load_folder(choice.path, choice)
     say(f"downloading {choice.id} from the Hugging Face hub")
@@ -55,7 +59,7 @@ def _load_folder(where: str, choice: ModelChoice, **kwargs: Any) -> LoadedModel:
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
         model, info = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, output_loading_info=True, **kwargs)
-    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as err:
+    except Exception as err:  # noqa: BLE001 -- safetensors, tokenizers, torch each raise their own types
         raise ModelLoadError(f"could not load {choice.id} from {where}: {_first_line(err)}") from None
     missing = [k for k in info.get("missing_keys", ()) if "lm_head" not in k]  # a tied head is not missing
     if missing:
@@ -94,14 +98,16 @@ def ensure_converted(choice: ModelChoice, say: Callable[[str], None] = lambda _m
         convert_gguf(gguf, tmp)
         (tmp / "novapress-converted.json").write_text(json.dumps(
             {"from": gguf.name, "sha256": choice.weights_sha256, "transformers": transformers.__version__}, indent=1))
-        if folder.exists():  # a half-finished or stale folder from an older run
+        if is_converted(folder):  # another build converted it meanwhile and may be reading it
+            return folder
+        if folder.exists():  # a half-finished folder from an interrupted older run
             shutil.rmtree(folder, ignore_errors=True)
         try:
             os.replace(tmp, folder)
         except OSError:
             if not is_converted(folder):  # another process won the race with a good folder: fine
                 raise
-    except (OSError, ValueError, RuntimeError, ImportError) as err:
+    except Exception as err:  # noqa: BLE001 -- gguf, safetensors, torch each raise their own types
         raise ModelLoadError(f"could not convert {gguf} into {folder}: {_first_line(err)}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
