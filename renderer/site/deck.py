@@ -22,7 +22,7 @@ def local_refs(text: str) -> set[str]:
     """Relative URLs a page refers to (links, images, CSS url()), decoded to paths."""
     refs = set()
     for m in list(_ATTR.finditer(text)) + list(_CSS_URL.finditer(text)):
-        raw = html.unescape(m.group(1).strip("'\""))
+        raw = html.unescape(m.group(1)).strip().strip("'\"").strip()
         parts = urlsplit(raw)
         if parts.scheme or parts.netloc or not parts.path or raw.startswith(("#", "/")):
             continue

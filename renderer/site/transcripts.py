@@ -74,13 +74,13 @@ def panel_alt(transcript: str, panel: str) -> str | None:
 
 
 def page_alt(transcript: str) -> str | None:
-    """A short alt text for a whole page: its title and what its panels show, first sentences only."""
+    """A short alt text for a whole page: its title and what its panels show (each panel's first paragraph)."""
     title = page_title(transcript)
     firsts = []
     for _n, _head, body in panel_sections(transcript):
-        text = _sentences(body)
-        if text:
-            firsts.append(text.split(". ")[0].rstrip(".") + ".")
+        paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
+        if paragraphs:
+            firsts.append(_sentences(paragraphs[0]))
     joined = " ".join(firsts)
     if title and joined:
         return _shorten(f"Comic {title[0].lower()}{title[1:]}. {joined}")
