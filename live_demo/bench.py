@@ -19,7 +19,7 @@ def _timed(fn) -> float:
 
 
 def bench_live(model_id: str = "gpt2", revision: str | None = None, fallback: bool = True,
-               new_tokens: int = 32, repeats: int = 3) -> list[tuple[str, float, str]]:
+               new_tokens: int = 32, repeats: int = 5) -> list[tuple[str, float, str]]:
     """[(name, value, unit)] for the model a build would use."""
     import torch
 
