@@ -14,6 +14,7 @@
   let current = 0;
 
   root.classList.add("js");
+  root.querySelector("[data-controls]").hidden = false;   // without JavaScript every stage shows, no buttons
 
   function show(index, focusPanel) {
     current = Math.max(0, Math.min(panels.length - 1, index));
