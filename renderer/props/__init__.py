@@ -2,6 +2,8 @@
 
 Import this package to get every prop registered (see base.py for the contract).
 """
-from .base import REGISTRY, PropArt, PropContext, PropParams, PropType, TextItem, prop  # noqa: F401
+from .base import REGISTRY, PropArt, PropContext, PropError, PropParams, PropType, TextItem, prop  # noqa: F401
 
-__all__ = ["REGISTRY", "PropArt", "PropContext", "PropParams", "PropType", "TextItem", "prop"]
+from . import tokens  # noqa: F401,E402  (each module registers its props)
+
+__all__ = ["REGISTRY", "PropArt", "PropContext", "PropError", "PropParams", "PropType", "TextItem", "prop"]

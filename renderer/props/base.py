@@ -20,6 +20,14 @@ from ..geometry import Rect
 from ..theme import Theme
 
 
+class PropError(ValueError):
+    """A prop cannot draw what it was given (its params or its demo's trace).
+
+    The message says what is missing and how to fix it; the compositor reports
+    it as an input error at the prop's place in the storyboard.
+    """
+
+
 class PropParams(BaseModel):
     """Base for every prop's parameters. Unknown fields are errors."""
 

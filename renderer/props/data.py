@@ -1,0 +1,71 @@
+"""Reading the live trace (build/live/<demo>.json) for data-bearing props.
+
+The trace format is the contract in the common brief. These helpers turn its
+parts into small records and say clearly what is missing and how to fix it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .base import PropError, PropParams
+
+VISIBLE_SPACE = "\u2423"
+
+
+class DataParams(PropParams):
+    """Parameters of a prop that can show a demo's live data.
+
+    The storyboard names the demo beside `type:` and `at:` (`demo: question`); the
+    compositor passes its trace in PropContext.demo, so it is not a parameter here.
+    """
+
+
+@dataclass(frozen=True)
+class Token:
+    display: str           # what a reader sees: leading space as U+2423
+    id: int | None = None
+
+
+# Control characters a token may hold, as a reader should see them on a cube.
+# (as two-character escapes: the mono font has no ↵ or ⇥ glyphs)
+PRINTABLE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\u21b5": "\\n"})
+
+
+def visible(text: str) -> str:
+    """Token text with its leading space made visible, as on the token cubes."""
+    text = VISIBLE_SPACE + text[1:] if text.startswith(" ") else text
+    return printable(text)
+
+
+def printable(display: str) -> str:
+    """A display string with newlines and tabs as visible escapes (\\n, \\t), never as line breaks."""
+    return display.translate(PRINTABLE)
+
+
+def need(trace: dict[str, Any] | None, key: str, prop: str, fix: str) -> Any:
+    """trace[key], or a PropError naming the prop and how to get that data."""
+    if trace is None:
+        raise PropError(f"{prop} shows live data: give it `demo: <name>` (a demo from novapress.yaml)")
+    value = trace.get(key)
+    if value is None:
+        raise PropError(f"{prop}: the trace of demo '{trace.get('demo', '?')}' has no {key}; {fix}")
+    return value
+
+
+def trace_tokens(trace: dict[str, Any]) -> list[Token]:
+    return [Token(printable(t.get("display") or visible(t["text"])), t.get("id")) for t in trace["tokens"]]
+
+
+def static_tokens(texts: list[str], ids: list[int] | None) -> list[Token]:
+    if ids is not None and len(ids) != len(texts):
+        raise PropError(f"ids: {len(ids)} ids for {len(texts)} tokens; give one id per token or none")
+    return [Token(visible(t), None if ids is None else ids[i]) for i, t in enumerate(texts)]
+
+
+def model_name(trace: dict[str, Any] | None) -> str | None:
+    return None if trace is None else trace["model"]["display"]
+
+
+def shape_text(shape: list[int] | tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
