@@ -26,6 +26,8 @@
 
   function setStatus(text) { status.textContent = text; }
 
+  function tokens(n) { return n + (n === 1 ? " token" : " tokens"); }
+
   function pct(p) { return (100 * p).toFixed(p >= 0.001 ? 1 : 3) + "%"; }
 
   function setRunning(r) {
@@ -79,11 +81,11 @@
     let i = 0;
     let timer = null;
     const finish = (text) => { clearTimeout(timer); setRunning(null); setStatus(text); };
-    setRunning({ stop: () => finish("Stopped after " + i + " tokens.") });
+    setRunning({ stop: () => finish("Stopped after " + tokens(i) + ".") });
     setStatus("Replaying " + p.model + "'s answer\u2026");
     const tick = () => {
       if (i >= p.steps.length) {
-        finish("Done: " + p.steps.length + " tokens, replayed from the build's trace of " + p.model + ".");
+        finish("Done: " + tokens(p.steps.length) + ", replayed from the build's trace of " + p.model + ".");
         return;
       }
       addToken(p.steps[i], i + 1);
@@ -143,7 +145,7 @@
             addToken(data, count);
           } else if (type === "done") {
             const secs = ((performance.now() - started) / 1000).toFixed(1);
-            setStatus("Done: " + count + " tokens in " + secs + " s" +
+            setStatus("Done: " + tokens(count) + " in " + secs + " s" +
               (first !== null ? " (first token after " + (first / 1000).toFixed(2) + " s)" : "") +
               (data.stop === "eos" ? "; the model ended its answer." : "; the token limit was reached."));
           } else if (type === "error") {
@@ -152,7 +154,7 @@
         });
       }
     } catch (err) {
-      setStatus(err.name === "AbortError" ? "Stopped after " + count + " tokens." :
+      setStatus(err.name === "AbortError" ? "Stopped after " + tokens(count) + "." :
         "Lost the connection to the server (" + err.message + ").");
     } finally {
       setRunning(null);
