@@ -30,9 +30,14 @@ from ..progress import Reporter
 from . import checks
 from .assets import Asset, resolve_assets, rewrite, source_line_of, url_of
 from .markdown import themes_named
-from .marp import BUILTIN_THEMES, FORMATS, NEEDS_BROWSER, MarpRun, find_browser, find_marp
+from .marp import BUILTIN_THEMES, FORMATS, NEEDS_BROWSER, MarpRun, find_browser, find_marp, may_hold_emoji
 from .source import Deck, read_deck, render_deck
 from .themes import ThemeFile, check_assets, html_asset_url, load_theme_set
+
+
+# marp runs at a time. Two: a browser export spends much of its ~3 s starting Chromium
+# and waiting on it, so two overlap well even on a 2-core machine (see `make bench`).
+PARALLEL_EXPORTS = 2
 
 
 def build_deck(source: Path, out_dir: Path, *, context: dict[str, Any], formats: list[str],
@@ -147,15 +152,15 @@ def _render(run: MarpRun, prepared: Prepared, stage: Path, formats: list[str]) -
     if "png" in jobs:
         outputs["png"].parent.mkdir()
 
+    emoji = may_hold_emoji(prepared.markdown)
+
     def convert(fmt: str) -> None:
         if fmt == "html":
-            run.convert(html_in, outputs[fmt], fmt, theme_set=html_themes)
+            run.convert(html_in, outputs[fmt], fmt, theme_set=html_themes, emoji_as_text=emoji)
         else:
-            run.convert(browser_in, outputs[fmt], fmt, theme_set=browser_themes)
+            run.convert(browser_in, outputs[fmt], fmt, theme_set=browser_themes, emoji_as_text=emoji)
 
-    # Two at a time: each browser export is mostly waiting on Chromium, and this
-    # machine has two cores.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=PARALLEL_EXPORTS) as pool:
         for future in [pool.submit(convert, fmt) for fmt in jobs]:
             future.result()
 

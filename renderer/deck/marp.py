@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +32,11 @@ NEEDS_BROWSER = ("pdf", "pptx", "png")
 
 # Emoji stay Unicode text (drawn by the local colour emoji font); shortcodes such as
 # :smile: become Unicode too. The default turns both into twemoji images from a CDN.
+# It is only passed for decks that may hold emoji: for the others marp's output then
+# stays byte for byte what bare marp-cli writes (the option also drops a CSS rule).
 MARP_CONFIG = {"options": {"emoji": {"shortcode": True, "unicode": False}}}
+_SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
+_EMOJI_PARTS = {"\u203c", "\u2049", "\u20e3", "\ufe0f"}
 
 _CHROMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _NO_BROWSER_FIX = ("install Chromium (Debian/Ubuntu: apt-get install chromium) "
@@ -77,6 +83,13 @@ def find_browser(env: dict[str, str] | None = None) -> Browser:
     raise BuildError(f"no browser for marp-cli (needed for PDF, PNG and PPTX): {_NO_BROWSER_FIX}")
 
 
+def may_hold_emoji(markdown: str) -> bool:
+    """Could marp turn something in this deck into a twemoji image? (Errs on the side of yes.)"""
+    if _SHORTCODE.search(markdown):
+        return True
+    return any(ord(c) >= 0xA9 and (unicodedata.category(c) == "So" or c in _EMOJI_PARTS) for c in markdown)
+
+
 def marp_version(marp: Path) -> str:
     """'4.5.1' (for `novapress doctor`)."""
     out = subprocess.run([str(marp), "--version"], capture_output=True, text=True, timeout=60,
@@ -101,7 +114,7 @@ class MarpRun:
         self.warnings: list[str] = []
 
     def __enter__(self) -> "MarpRun":
-        self.dir = Path(tempfile.mkdtemp(prefix="novapress-marp-"))
+        self.dir = _short_temp_dir()
         (self.dir / "tmp").mkdir()
         self.config = self.dir / "marp.config.json"
         self.config.write_text(json.dumps(MARP_CONFIG), encoding="utf-8")
@@ -113,12 +126,15 @@ class MarpRun:
             self.dir = None
 
     def command(self, markdown: Path, output: Path, fmt: str, *, theme_set: list[Path] = (),
-                notes: bool = True) -> list[str]:
-        """The marp-cli command line (the input comes first: --theme-set takes every later path)."""
+                notes: bool = True, emoji_as_text: bool = True) -> list[str]:
+        """The marp-cli command line (the input comes first: --theme-set takes every later path).
+
+        Never a config file from the user's folders: the same deck builds the same everywhere.
+        """
         if fmt not in FORMATS:
             raise ValueError(f"unknown deck format {fmt!r}")
-        cmd = [str(self.marp), str(markdown), "--config-file", str(self.config), "--allow-local-files",
-               "--output", str(output)]
+        config = ["--config-file", str(self.config)] if emoji_as_text else ["--no-config-file"]
+        cmd = [str(self.marp), str(markdown), *config, "--allow-local-files", "--output", str(output)]
         for theme in theme_set:
             cmd.append(f"--theme-set={theme}")
         if fmt in NEEDS_BROWSER:
@@ -135,10 +151,10 @@ class MarpRun:
         return cmd
 
     def convert(self, markdown: Path, output: Path, fmt: str, *, theme_set: list[Path] = (),
-                notes: bool = True) -> None:
+                notes: bool = True, emoji_as_text: bool = True) -> None:
         """Run marp once; raise BuildError with marp's own error line when it fails."""
         assert self.dir is not None, "use MarpRun as a context manager"
-        cmd = self.command(markdown, output, fmt, theme_set=theme_set, notes=notes)
+        cmd = self.command(markdown, output, fmt, theme_set=theme_set, notes=notes, emoji_as_text=emoji_as_text)
         env = dict(os.environ, TMPDIR=str(self.dir / "tmp"), NO_COLOR="1")
         env.pop("CHROME_PATH", None)  # the browser is chosen above and passed explicitly
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -155,6 +171,16 @@ class MarpRun:
         produced = output.exists() or (fmt == "png" and any(output.parent.glob(f"{output.stem}.*.png")))
         if proc.returncode != 0 or not produced:
             raise BuildError(f"{self.label}: marp-cli failed making the {fmt.upper()}: {marp_error(log)}")
+
+
+def _short_temp_dir() -> Path:
+    """A scratch folder with a short path: Chromium puts a UNIX socket in TMPDIR, and a
+    socket path over 107 bytes makes it exit at start ("Socket path too long")."""
+    folder = Path(tempfile.mkdtemp(prefix="novapress-marp-"))
+    if len(str(folder)) > 50 and os.access("/tmp", os.W_OK):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix="np-marp-", dir="/tmp"))
+    return folder
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
