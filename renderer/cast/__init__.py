@@ -23,7 +23,7 @@ from PIL import Image, ImageOps
 from ..geometry import Rect
 from . import assets
 from .compose import Drawing, compose
-from .finish import extent, raster
+from .finish import raster
 
 CHARACTERS: tuple[str, ...] = ("nova", "kai", "tensor")
 FACINGS: tuple[str, ...] = ("right", "left")
@@ -82,18 +82,16 @@ def _character(art: str) -> assets.Character:
 
 
 @lru_cache(maxsize=None)
-def _drawing(art: str, pose: str, expression: str) -> tuple[Drawing, tuple[float, float]]:
-    """The composed SVG and its horizontal extent: the same for every size and facing."""
-    ch = assets.character(art)
-    drawing = compose(art, pose, expression)
-    return drawing, extent(ch, drawing)
+def _drawing(art: str, pose: str, expression: str) -> Drawing:
+    """The composed SVG: the same for every size and facing."""
+    return compose(art, pose, expression)
 
 
 @lru_cache(maxsize=256)
 def _render(art: str, pose: str, expression: str, facing: str, height_px: int) -> Figure:
     ch = assets.character(art)
-    drawing, window = _drawing(art, pose, expression)
-    image, scale, left = raster(ch, drawing, height_px, window)
+    drawing = _drawing(art, pose, expression)
+    image, scale, left = raster(ch, drawing, height_px, drawing.span)
     top = ch.frame[1]
     width = image.width
     mirror = facing == "left"

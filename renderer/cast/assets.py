@@ -14,7 +14,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .kinematics import capsule_path, circle_path
+from .kinematics import capsule_path, circle_path, curvy_path
 
 ART_DIR = Path(__file__).parent / "art"
 
@@ -56,6 +56,7 @@ class Limb(_Strict):
 
 class Head(_Strict):
     pivot: Pt                  # where the head's origin sits on the body
+    scale: float = 1.0         # head size relative to how the macro draws it (comic proportions)
     z: float = 0.5
     box: Box                   # head-local: the whole head with hair (x, y, w, h)
     face: Box                  # head-local: the face (balloons keep clear of it)
@@ -130,6 +131,7 @@ def parts(art: str) -> jinja2.environment.TemplateModule:
     # drawing helpers the macros may call, e.g. d="{{ capsule(36, -10, 7.5, 96, -8, 6.5) }}"
     env.globals["capsule"] = lambda x1, y1, r1, x2, y2, r2: capsule_path((x1, y1), r1, (x2, y2), r2)
     env.globals["circle"] = lambda x, y, r: circle_path((x, y), r)
+    env.globals["curvy"] = curvy_path
     return env.get_template(f"{art}/parts.svg.j2").module
 
 

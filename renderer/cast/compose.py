@@ -6,8 +6,13 @@ hands, feet or grippers placed at the limb ends. Paint order follows each part's
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import shapely
+from shapely import affinity
+
+from . import shapes
 from .assets import Character, character, parts
 from .kinematics import Affine, Point, angle_of, bbox_of, capsule_path, two_bone_ik
 from .paint import Painter
@@ -21,6 +26,7 @@ class Drawing:
     anchors: dict[str, Point]       # art units
     head: tuple[float, float, float, float]   # (x, y, w, h), art units
     face: tuple[float, float, float, float]
+    span: tuple[float, float]       # left and right edge of the ink and glow, art units
 
 
 def compose(art: str, pose_name: str, expression: str) -> Drawing:
@@ -42,7 +48,7 @@ def compose(art: str, pose_name: str, expression: str) -> Drawing:
         add(10, painter.paint(str(macros.front(body_name))))
 
     head_tf = Affine.translate(ch.head.pivot[0] + pose.head.shift[0], ch.head.pivot[1] + pose.head.shift[1]) \
-        @ Affine.rotate(pose.head.tilt)
+        @ Affine.rotate(pose.head.tilt) @ Affine.scale(ch.head.scale)
     add(ch.head.z, painter.paint(str(macros.head(expression, body_name)), head_tf))
     head_box = _box(head_tf, ch.head.box)
     face_box = _box(head_tf, ch.head.face)
@@ -72,10 +78,30 @@ def compose(art: str, pose_name: str, expression: str) -> Drawing:
     anchors = {k: (v if k == "base" else whole.apply(v)) for k, v in anchors.items()}
     head_box = _box(whole, head_box)
     face_box = _box(whole, face_box)
-    body = "".join(svg for _, _, svg in sorted(layers))
+    union = affinity.affine_transform(shapely.union_all(painter.silhouette),
+                                      [whole.a, whole.c, whole.b, whole.d, whole.e, whole.f])
+    body = "".join(svg for _, _, svg in sorted(layers)) + _rim_light(ch, painter)
+    x0, _, x1, _ = union.bounds
+    margin = ch.lines.outline + 1.0
+    if painter.emissive:
+        glow = affinity.affine_transform(shapely.union_all(painter.emissive),
+                                         [whole.a, whole.c, whole.b, whole.d, whole.e, whole.f])
+        gx0, _, gx1, _ = glow.bounds
+        x0, x1 = min(x0, gx0 - 3 * ch.light.glow_radius), max(x1, gx1 + 3 * ch.light.glow_radius)
     return Drawing(body=f'<g transform="{whole.svg()}">{body}</g>', defs="".join(painter.defs),
                    glow=f'<g transform="{whole.svg()}">{"".join(painter.glow)}</g>',
-                   anchors=anchors, head=head_box, face=face_box)
+                   anchors=anchors, head=head_box, face=face_box, span=(x0 - margin, x1 + margin))
+
+
+def _rim_light(ch: Character, painter: Painter) -> str:
+    """The neon rim: the band along the silhouette's edge on the side the lab light comes from,
+    just inside the ink contour (the silhouette minus itself shifted away from the light)."""
+    fx, fy = ch.light.rim_from
+    norm = math.hypot(fx, fy) or 1.0
+    dx, dy = -fx / norm * ch.light.rim_width, -fy / norm * ch.light.rim_width
+    union = shapely.union_all(painter.silhouette)
+    d = shapes.path_data(union.difference(affinity.translate(union, dx, dy)))
+    return f'<path d="{d}" fill="{ch.light.rim_color}" fill-rule="evenodd"/>' if d else ""
 
 
 def _limb(ch: Character, macros, painter: Painter, name: str, lp) -> tuple[str, dict[str, Point]]:

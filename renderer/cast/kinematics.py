@@ -111,6 +111,20 @@ def circle_path(c: Point, r: float) -> str:
             f"A{f(r)} {f(r)} 0 1 0 {f(c[0] - r)} {f(c[1])}Z")
 
 
+def curvy_path(points: list, bulge: float = 0.15) -> str:
+    """A closed outline through points, each edge a curve bowing outwards by bulge x its length
+    (points go clockwise on screen). Spiky hair and tufts are a list of valleys and tips."""
+    f = _num
+    pts = [(float(x), float(y)) for x, y in points]
+    out = [f"M{f(pts[0][0])} {f(pts[0][1])}"]
+    for i, (x0, y0) in enumerate(pts):
+        x1, y1 = pts[(i + 1) % len(pts)]
+        dx, dy = x1 - x0, y1 - y0
+        cx, cy = (x0 + x1) / 2 + dy * bulge, (y0 + y1) / 2 - dx * bulge
+        out.append(f"Q{f(cx)} {f(cy)} {f(x1)} {f(y1)}")
+    return "".join(out) + "Z"
+
+
 def bbox_of(points: list[Point]) -> tuple[float, float, float, float]:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]

@@ -63,6 +63,8 @@ class Painter:
         self.ch = ch
         self.defs: list[str] = []
         self.glow: list[str] = []
+        self.silhouette: list = []     # every base shape in body coordinates, for the rim light
+        self.emissive: list = []       # glowing shapes in body coordinates (they widen the figure)
 
     # -- public -----------------------------------------------------------------------------
     def paint(self, fragment: str, where: Affine = Affine()) -> str:
@@ -111,6 +113,8 @@ class Painter:
             svg = self._styled(el, classes, mat)
             if "glow" in classes:
                 self.glow.append(f'<g transform="{where.svg()}">{svg}</g>')
+                width = self._line_width(classes) if "line" in classes else 0.0
+                self.emissive.append(_to_body(shapes.geometry(el, stroke=width), where))
             if on:
                 svg = self._clipped(el, classes, mat, self._area(on, ids, areas))
             return svg
@@ -120,7 +124,11 @@ class Painter:
 
     def _line_width(self, classes: list[str]) -> float:
         lines = self.ch.lines
-        return lines.outline if "thick" in classes else lines.detail * (0.55 if "fine" in classes else 1.0)
+        if "thick" in classes:
+            return lines.outline
+        if "mid" in classes:
+            return (lines.outline + lines.detail) / 2
+        return lines.detail * (0.55 if "fine" in classes else 1.0)
 
     def _styled(self, el: ET.Element, classes: list[str], mat: str | None) -> str:
         e = copy.deepcopy(el)
@@ -169,8 +177,10 @@ class Painter:
                 outline.append(self._bare(el, fill=self.ch.ink, stroke=self.ch.ink,
                                           **{"stroke-width": _n(2 * w), "stroke-linejoin": "round"}))
             fills.append(self._bare(el, fill=self._color(mat)))
+            geom = shapes.geometry(el)
+            self.silhouette.append(_to_body(geom, where))
             if "noshade" not in classes and f"{mat}_shade" in self.ch.palette:
-                shaded.append((shapes.geometry(el), mat))
+                shaded.append((geom, mat))
         out = "".join(outline) + "".join(fills)
         if shaded:
             # the shift is a direction in body space: express it in this fragment's coordinates
@@ -196,6 +206,10 @@ class Painter:
 
 _GEOMETRY = {"d", "cx", "cy", "r", "rx", "ry", "x", "y", "width", "height", "points",
              "x1", "y1", "x2", "y2"}
+
+
+def _to_body(geom, where: Affine):
+    return affinity.affine_transform(geom, [where.a, where.c, where.b, where.d, where.e, where.f])
 
 
 def _inverse_linear(m: Affine) -> tuple[float, float, float, float]:
