@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from ..geometry import Rect
-from .base import PropArt, PropContext, PropParams, TextItem
+from .base import PropArt, PropContext, PropError, PropParams, TextItem
 from .measure import LINE_HEIGHT
 from .svg import Svg, stable_id
 
@@ -66,9 +66,12 @@ class Canvas:
     def anchor(self, name: str, x: float, y: float) -> None:
         self.anchors[name] = (round(x, 1), round(y, 1))
 
-    def name_model(self, trace: dict | None) -> None:
-        if trace:
-            self.model = trace["model"]["display"]
+    def trace(self, prop: str) -> dict:
+        """The demo's trace, which this prop needs; the panel's model tag will name its model."""
+        if self.ctx.demo is None:
+            raise PropError(f"{prop} shows live data: give it `demo: <name>` (a demo from novapress.yaml)")
+        self.model = self.ctx.demo["model"]["display"]
+        return self.ctx.demo
 
     def art(self) -> PropArt:
         return PropArt(svg=self.svg.render(), glow=self.glow.render(), texts=self.texts,

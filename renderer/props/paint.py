@@ -271,6 +271,6 @@ def space_mark(c: Canvas, x: float, baseline: float, advance: float, size: float
     x0, x1 = x + advance * 0.18, x + advance * 0.82
     d = f"M{num(x0)},{num(baseline - tick)} V{num(baseline)} H{num(x1)} V{num(baseline - tick)}"
     c.svg.el("path", d=d, fill="none", stroke=color, stroke_width=MARK_STROKE * size, stroke_linecap="round",
-             stroke_linejoin="round")
+             stroke_linejoin="round", data_space_mark="1")
     if glow:
         c.glow.el("path", d=d, fill="none", stroke=glow, stroke_width=MARK_STROKE * size * 3)

@@ -176,6 +176,15 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
+# Extra cells after the defaults: (prop, params, cells wide) as a storyboard would use them.
+VARIANTS: list[tuple[str, dict, int]] = [
+    ("conveyor_belt", {"labels": ["1. PREPROCESSING", "2. BATCHING & PADDING", "3. MODEL FORWARD PASS",
+                                  "4. DECODING", "5. POSTPROCESSING", "6. SERVING"]}, 2),
+    ("conveyor_belt", {"stations": 3, "first": 4, "view": "straight"}, 2),
+    ("token_cubes", {"tokens": ["Why", " is", " the", " sky", " blue", "?"] * 10, "show_ids": False}, 1),
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m renderer.props.sheet", description=__doc__.splitlines()[0])
     ap.add_argument("out", help="PNG to write")
@@ -183,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated prop names")
     ap.add_argument("--columns", type=int, default=3)
     ap.add_argument("--theme", default="tech")
+    ap.add_argument("--no-variants", action="store_true", help="only each prop with its defaults")
     args = ap.parse_args(argv)
     theme = load_theme(args.theme)
     demo_path = Path(args.demo) if args.demo else Path(__file__).resolve().parents[2] / "tests/fixtures/trace_question.json"
@@ -192,23 +202,36 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown props: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    cols = min(args.columns, len(names))
-    rows = (len(names) + cols - 1) // cols
+    cells = [(n, {}, 1) for n in names]
+    if not args.no_variants:
+        cells += [v for v in VARIANTS if v[0] in names]
+    cols = max(1, args.columns)
     gap = 16
+    # flow layout: wide cells take several columns
+    places, col, row = [], 0, 0
+    for _, _, span in cells:
+        span = min(span, cols)
+        if col + span > cols:
+            col, row = 0, row + 1
+        places.append((col, row, span))
+        col += span
+    rows = row + 1
     sheet = Image.new("RGB", (cols * (CELL[0] + gap) + gap, rows * (CELL[1] + gap) + gap), theme.page.background)
     label_font = font("Inter", 22, 600)
     all_problems = []
-    for i, name in enumerate(names):
+    for (name, params, _), (col, row, span) in zip(cells, places):
         needs = REGISTRY[name].needs_demo or name in DATA_OPTIONAL
-        img, problems = render_prop(name, {}, theme, trace if needs else None)
+        size = (span * CELL[0] + (span - 1) * gap, CELL[1])
+        img, problems = render_prop(name, params, theme, trace if needs else None, size=size)
         all_problems += problems
-        ImageDraw.Draw(img).text((12, 10), name + ("  (demo)" if needs and trace else ""), font=label_font, fill="#ffffffb0")
-        sheet.paste(img.convert("RGB"), (gap + (i % cols) * (CELL[0] + gap), gap + (i // cols) * (CELL[1] + gap)))
+        title = name + ("  (demo)" if needs and trace else "") + ("  " + json.dumps(params)[:90] if params else "")
+        ImageDraw.Draw(img).text((12, 10), title, font=label_font, fill="#ffffffb0")
+        sheet.paste(img.convert("RGB"), (gap + col * (CELL[0] + gap), gap + row * (CELL[1] + gap)))
     with atomic_path(args.out) as tmp:
         sheet.save(tmp, format="PNG")
     for p in all_problems:
         print(f"problem: {p}", file=sys.stderr)
-    print(f"{args.out}: {len(names)} props, {len(all_problems)} lettering problems")
+    print(f"{args.out}: {len(cells)} cells, {len(all_problems)} lettering problems")
     return 0
 
 

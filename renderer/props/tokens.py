@@ -270,8 +270,9 @@ class PaddingCube(PropParams):
 def padding_cube(p: PaddingCube, ctx: PropContext):
     """One dim, see-through cube: the padding that fills a short sequence to the batch's length."""
     c = Canvas("padding_cube", p, ctx)
+    # one cube alone may be big: as large as a third of the box height allows
     layout = layout_cubes([Token(p.text, p.id)], c.box.inset(2 * c.u), family=c.theme.fonts.mono,
-                          min_size=c.min_text, max_size=max(c.min_text, MAX_SIZE_U * c.u), show_ids=p.id is not None)
+                          min_size=c.min_text, max_size=max(c.min_text, c.box.h / 4.2), show_ids=p.id is not None)
     draw_cubes(c, layout, [accent(c, p.color, 2)], dim=True, name="padding")
     c.keep_clear(layout.bounds())
     return c.art()

@@ -1,0 +1,275 @@
+"""The scene props library: every prop draws, stays in its box, shows the trace's data exactly."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pydantic import ValidationError
+
+from renderer.geometry import Rect
+from renderer.props import REGISTRY, PropContext, PropError
+from renderer.props.batch import batch_cells
+from renderer.props.data import VISIBLE_SPACE
+from renderer.props.tokens import layout_cubes
+from renderer.props.data import Token
+from renderer.theme import load_theme
+
+FIXTURE = Path(__file__).parent / "fixtures" / "trace_question.json"
+UNIT = 1.988                     # the default 1988 px wide page
+MIN_TEXT = 0.0125 * 1988         # the theme's small print
+
+
+@pytest.fixture(scope="module")
+def theme():
+    return load_theme("tech")
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return json.loads(FIXTURE.read_text())
+
+
+def draw(name, params, theme, trace=None, box=Rect(40, 30, 880, 500), seed=7):
+    ptype = REGISTRY[name]
+    ctx = PropContext(box=box, theme=theme, unit=UNIT, demo=trace, seed=seed, min_text=MIN_TEXT)
+    return ptype.draw(ptype.params.model_validate(params), ctx)
+
+
+def long_trace(trace, n=60):
+    """The fixture with a prompt of n tokens (ids and texts made up, the shape real)."""
+    t = copy.deepcopy(trace)
+    words = ["How", " does", " attention", " work", " in", " a", " transformer", "?"]
+    t["tokens"] = [{"id": 1000 + i, "text": words[i % len(words)],
+                    "display": words[i % len(words)].replace(" ", VISIBLE_SPACE, 1)} for i in range(n)]
+    return t
+
+
+BOXES = [Rect(40, 30, 880, 500), Rect(10, 10, 1700, 420), Rect(20, 20, 520, 640)]
+
+
+def test_the_seed_props_are_registered():
+    needed = {"conveyor_belt", "station", "token_cubes", "char_stream", "padding_cube", "batch_grid", "tensor_grid",
+              "neural_network", "shape_flow", "prob_bars", "text_screen", "user_icon", "hologram_projector",
+              "neon_path"}
+    assert needed <= set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_prop_draws_with_defaults_inside_its_box(name, theme, trace):
+    for box in BOXES:
+        art = draw(name, {}, theme, trace, box=box)
+        assert art.svg, f"{name} drew nothing"
+        assert "<text" not in art.svg and "<filter" not in art.svg and "filter=" not in art.svg
+        for item in art.texts:
+            assert box.contains(item.box), f"{name}: text '{item.text}' at {item.box} leaves {box}"
+            assert item.text.strip(), f"{name}: empty text item {item.name}"
+            assert item.min_size >= MIN_TEXT - 1e-6 or item.min_size == 0
+        for rect in art.keepout:
+            assert box.contains(rect), f"{name}: keepout {rect} leaves {box}"
+        for anchor, (x, y) in art.anchors.items():
+            assert box.inset(-1).contains_point(x, y), f"{name}: anchor {anchor} at {(x, y)} outside {box}"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_prop_svg_rasterises(name, theme, trace):
+    from renderer.raster import rasterize, svg_document
+    art = draw(name, {}, theme, trace, box=Rect(10, 10, 900, 520))
+    for layer in (art.svg, art.glow):
+        img = rasterize(svg_document(920, 540, layer), zoom=0.25)
+        assert img.size == (230, 135)
+        assert img.getchannel("A").getbbox() is not None, f"{name}: nothing visible"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_prop_letters_without_overflow(name, theme, trace):
+    """The real lettering fits every text item at or above the smallest legible size."""
+    lettering = pytest.importorskip("renderer.lettering")
+    for box in BOXES[:2]:
+        art = draw(name, {}, theme, trace, box=box)
+        image = Image.new("RGBA", (int(box.x1) + 20, int(box.y1) + 20))
+        lettering.draw_text_items(image, art.texts, theme, f"test {name}", min_text=MIN_TEXT)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_params_reject_unknown_fields(name):
+    with pytest.raises(ValidationError):
+        REGISTRY[name].params.model_validate({"no_such_field": 1})
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_drawing_is_deterministic(name, theme, trace):
+    a = draw(name, {}, theme, trace)
+    b = draw(name, {}, theme, trace)
+    assert a.svg == b.svg and a.glow == b.glow
+    assert [(t.text, t.box) for t in a.texts] == [(t.text, t.box) for t in b.texts]
+    assert a.keepout == b.keepout and a.anchors == b.anchors
+
+
+def test_data_props_name_the_model(theme, trace):
+    for name, ptype in REGISTRY.items():
+        if ptype.needs_demo:
+            assert draw(name, {}, theme, trace).model == trace["model"]["display"], name
+
+
+def test_data_props_without_a_demo_say_how_to_fix_it(theme):
+    for name, ptype in REGISTRY.items():
+        if ptype.needs_demo:
+            with pytest.raises(PropError, match="demo"):
+                draw(name, {}, theme, None)
+
+
+def _cube_tokens(art):
+    """(index, kind) of each drawn cube, in drawing order, from the SVG's markers."""
+    return [(int(i), k) for i, k in re.findall(r'data-token="(-?\d+)" data-kind="(\w+)"', art.svg)]
+
+
+def _token_text(art, i):
+    """What cube i says: its lettered text, with each vector ␣ mark put back in place."""
+    parts = [t.text for t in art.texts if t.name == f"token {i + 1}"]
+    return "".join(parts)
+
+
+def test_token_cubes_show_exactly_the_trace_tokens_in_order(theme, trace):
+    art = draw("token_cubes", {}, theme, trace)
+    tokens = trace["tokens"]
+    assert _cube_tokens(art) == [(i, "token") for i in range(len(tokens))]
+    ids = [t.text for t in art.texts if t.name.startswith("token id")]
+    assert ids == [str(t["id"]) for t in tokens]
+    for i, tok in enumerate(tokens):
+        # the leading-space mark is drawn as a vector bracket (the mono font has no ␣); the rest is lettered
+        assert _token_text(art, i) == tok["display"].lstrip(VISIBLE_SPACE)
+    marks = art.svg.count("data-space-mark")
+    assert marks == sum(t["display"].count(VISIBLE_SPACE) for t in tokens)
+    assert art.model == trace["model"]["display"]
+
+
+def test_token_cubes_accept_a_static_list(theme):
+    art = draw("token_cubes", {"tokens": ["The", " cat", " sat"], "ids": [464, 3797, 3332]}, theme)
+    assert [t.text for t in art.texts if t.name.startswith("token id")] == ["464", "3797", "3332"]
+    assert art.model is None
+    with pytest.raises(PropError, match="one id per token"):
+        draw("token_cubes", {"tokens": ["a", "b"], "ids": [1]}, theme)
+
+
+@pytest.mark.parametrize("box", [Rect(40, 30, 880, 500), Rect(40, 30, 880, 140), Rect(0, 0, 400, 900)])
+def test_a_60_token_prompt_wraps_or_ends_in_an_ellipsis_cube_inside_the_box(theme, trace, box):
+    t = long_trace(trace, 60)
+    art = draw("token_cubes", {}, theme, t, box=box)
+    cubes = _cube_tokens(art)
+    shown = [i for i, k in cubes if k == "token"]
+    assert shown == list(range(len(shown))), "tokens are shown in order, from the first"
+    more = [t_.text for t_ in art.texts if t_.name == "token ellipsis"]
+    if len(shown) < 60:
+        assert more == [f"\u2026+{60 - len(shown)}"]
+        assert cubes[-1] == (-1, "more")
+    else:
+        assert more == []
+    for item in art.texts:
+        assert box.contains(item.box)
+        assert item.size >= MIN_TEXT - 1
+    for rect in art.keepout:
+        assert box.contains(rect)
+
+
+def test_the_cube_layout_never_leaves_its_box():
+    family = "JetBrains Mono"
+    toks = [Token(f"{VISIBLE_SPACE}word{i}", i) for i in range(60)]
+    for box in (Rect(0, 0, 900, 120), Rect(0, 0, 900, 600), Rect(0, 0, 300, 300)):
+        layout = layout_cubes(toks, box, family=family, min_size=25, max_size=48)
+        assert box.contains(layout.bounds())
+        assert layout.size >= 25
+        assert len([s for s in layout.slots if s.kind == "token"]) + layout.hidden == 60
+
+
+def test_a_short_prompt_stays_on_one_row_when_it_can(theme, trace):
+    art = draw("token_cubes", {}, theme, trace, box=Rect(0, 0, 900, 400))
+    ys = {round(t.box.y) for t in art.texts if t.name.startswith("token id")}
+    assert len(ys) == 1
+
+
+def test_batch_grid_marks_exactly_the_mask_zero_cells_as_padding(theme, trace):
+    art = draw("batch_grid", {}, theme, trace)
+    drawn = {(int(r), int(c)): pad == "1" for r, c, pad in re.findall(r'data-cell="(\d+),(\d+)" data-pad="(\d)"', art.svg)}
+    mask = trace["batch"]["attention_mask"]
+    expected = {(r, c): m == 0 for r, row in enumerate(mask) for c, m in enumerate(row)}
+    assert drawn == expected
+    assert any(expected.values()) and not all(expected.values())
+    pads = [t for t in art.texts if t.name.startswith("batch cell") and t.text == "PAD"]
+    assert len(pads) == sum(expected.values())
+
+
+def test_batch_cells_follow_the_mask_not_the_pad_id():
+    batch = {"input_ids": [[5, 0, 0], [7, 8, 0]], "attention_mask": [[1, 0, 0], [1, 1, 1]],
+             "tokens": [["a", "!", "!"], ["b", "c", "!"]]}
+    cells = batch_cells(batch)
+    assert [[c.pad for c in row] for row in cells] == [[False, True, True], [False, False, False]]
+
+
+def test_batch_grid_shows_ids_when_asked(theme, trace):
+    art = draw("batch_grid", {"show_ids": True}, theme, trace, box=Rect(0, 0, 1200, 700))
+    ids = [t.text for t in art.texts if t.name.startswith("batch id")]
+    assert ids == [str(i) for row in trace["batch"]["input_ids"] for i in row]
+
+
+def test_batch_grid_without_a_batch_says_how_to_get_one(theme, trace):
+    t = dict(trace, batch=None)
+    with pytest.raises(PropError, match="batch_with"):
+        draw("batch_grid", {}, theme, t)
+
+
+def test_prob_bars_show_the_top_k_in_order_with_percentages(theme, trace):
+    art = draw("prob_bars", {"k": 4}, theme, trace)
+    top = trace["next_token"]["top"][:4]
+    percents = [t.text for t in art.texts if "percent" in t.name]
+    assert len(percents) == 4
+    for text, row in zip(percents, top):
+        assert abs(float(text.rstrip("%")) - row["prob"] * 100) < 0.6
+    hot = draw("prob_bars", {"temperature": 1.5}, theme, trace)
+    assert "T = 1.5" in [t.text for t in hot.texts if t.name == "chart title"][0]
+    with pytest.raises(PropError, match="temperature 0.7"):
+        draw("prob_bars", {"temperature": 0.7}, theme, trace)
+
+
+def test_shape_flow_shows_the_real_shapes(theme, trace):
+    art = draw("shape_flow", {}, theme, trace, box=Rect(0, 0, 1700, 300))
+    shapes = [t.text for t in art.texts if t.name.startswith("shape ")]
+    assert shapes[0] == "(1, 5)" and shapes[-1] == "(1, 5, 50257)"
+    stages = [t.text for t in art.texts if t.name.startswith("stage ")]
+    assert "12 blocks" in stages
+
+
+def test_text_screen_shows_the_decoded_answer(theme, trace):
+    art = draw("text_screen", {}, theme, trace)
+    body = " ".join(t.text for t in art.texts if t.name.startswith("screen line"))
+    assert body.startswith("AI is a new way")
+    streamed = draw("text_screen", {"stream_tokens": 4}, theme, trace)
+    lines = " ".join(t.text for t in streamed.texts if t.name.startswith("screen line"))
+    expected = "".join(t["text"] for t in trace["strategies"]["greedy"]["tokens"][:4]).strip()
+    assert lines == expected
+
+
+def test_conveyor_belt_has_a_station_anchor_and_colour_per_station(theme):
+    art = draw("conveyor_belt", {"stations": 4}, theme, box=Rect(0, 0, 1700, 600))
+    assert {f"station{i}" for i in range(1, 5)} <= set(art.anchors)
+    for i in range(1, 5):
+        assert theme.station_color(i) in art.svg
+    later = draw("conveyor_belt", {"stations": 3, "first": 4}, theme, box=Rect(0, 0, 1700, 600))
+    assert {"station4", "station5", "station6"} <= set(later.anchors)
+    with pytest.raises(ValidationError):
+        REGISTRY["conveyor_belt"].params.model_validate({"stations": 2, "labels": ["a", "b", "c"]})
+
+
+def test_conveyor_labels_fit_as_signs(theme):
+    labels = ["1. PREPROCESSING", "2. BATCHING & PADDING", "3. MODEL FORWARD PASS", "4. DECODING",
+              "5. POSTPROCESSING", "6. SERVING"]
+    art = draw("conveyor_belt", {"labels": labels}, theme, box=Rect(0, 0, 1800, 700))
+    signs = [t for t in art.texts if t.name.startswith("station label")]
+    assert [t.text for t in signs] == labels
+    for a in signs:
+        for b in signs:
+            if a is not b:
+                assert not a.box.overlaps(b.box), f"signs '{a.text}' and '{b.text}' overlap"
