@@ -260,3 +260,26 @@ def test_fixture_traces_are_real_model_output():
     q = json.loads((FIXTURES / "traces" / "question.json").read_text())
     assert q["model"]["display"] and abs(sum(t["prob"] for t in q["next_token"]["top"])) <= 1.0
     assert "".join(t["text"] for t in q["tokens"]) == q["prompt"]
+
+
+def test_an_image_missing_from_the_pdf_is_an_error(plain, tmp_path):
+    """The safety net behind the checks before marp: a PDF page without its image fails the build."""
+    from pypdf import PdfWriter
+
+    from renderer.deck.build import _check, prepare
+
+    slides, _, _ = plain
+    blank = tmp_path / "blank.pdf"
+    writer = PdfWriter()
+    for _ in range(5):
+        writer.add_blank_page(width=960, height=540)
+    writer.write(str(blank))
+    prepared = prepare(PLAIN, slides.parent, context={}, theme_dir=THEMES)
+    with pytest.raises(BuildError, match=r"slide 2: the browser dropped an image from the PDF"):
+        _check(prepared, {"html": slides / "plain.html", "pdf": blank}, reporter=_Quiet())
+    _check(prepared, {"html": slides / "plain.html", "pdf": slides / "plain.pdf"}, reporter=_Quiet())
+
+
+class _Quiet:
+    def warn(self, _message):
+        pass

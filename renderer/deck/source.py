@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError, Problem, rel, suggest
@@ -123,11 +122,12 @@ def read_deck(path: str | Path) -> Deck:
     if not front or not any(ln.startswith(f"{OPT_IN_KEY}:") for ln in lines[1:front - 1]):
         return Deck(path, raw, text, None, None)
 
-    yaml_text = "".join(lines[1:front - 1])
-    data, src = load_yaml_text(yaml_text, rel(path))
-    # the YAML starts on line 2 of the file
-    src.marks = {k: (ln + 1, col) for k, (ln, col) in src.marks.items()}
-    src.key_marks = {k: (ln + 1, col) for k, (ln, col) in src.key_marks.items()}
+    # Only the novapress block is read here: the rest of the front matter may itself be a
+    # template (footer: {{ book|tojson }}) that is YAML only after rendering.
+    first, count = _key_block(lines, 1, front - 1)
+    data, src = load_yaml_text("".join(lines[first:first + count]), rel(path))
+    src.marks = {k: (ln + first, col) for k, (ln, col) in src.marks.items()}
+    src.key_marks = {k: (ln + first, col) for k, (ln, col) in src.key_marks.items()}
     if not isinstance(data, dict) or not isinstance(data.get(OPT_IN_KEY) or {}, dict):
         line, col = src.locate((OPT_IN_KEY,))
         raise InputError(Problem(rel(path), line, col, f"'{OPT_IN_KEY}:' must be a mapping, "
@@ -137,20 +137,19 @@ def read_deck(path: str | Path) -> Deck:
     except ValidationError as err:
         raise InputError(validation_problems(err, src, _FrontMatter)) from None
 
-    first, count = _key_block(yaml_text, OPT_IN_KEY)
-    kept = lines[:1 + first] + lines[1 + first + count:]
-    return Deck(path, raw, "".join(kept), options, (first + 2, count))
+    kept = lines[:first] + lines[first + count:]
+    return Deck(path, raw, "".join(kept), options, (first + 1, count))
 
 
-def _key_block(yaml_text: str, key: str) -> tuple[int, int]:
-    """(first line index, line count) of a top-level key and its value in a YAML mapping."""
-    node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-    for key_node, value_node in node.value:
-        if key_node.value == key:
-            start = key_node.start_mark.line
-            end = value_node.end_mark.line + (1 if value_node.end_mark.column > 0 else 0)
-            return start, max(1, end - start)
-    raise AssertionError(key)
+def _key_block(lines: list[str], start: int, stop: int) -> tuple[int, int]:
+    """(index, line count) of the `novapress:` key and its indented value among lines[start:stop]."""
+    first = next(i for i in range(start, stop) if lines[i].startswith(f"{OPT_IN_KEY}:"))
+    end = first + 1
+    while end < stop and (not lines[end].strip() or lines[end][:1] in (" ", "\t", "#")):
+        end += 1
+    while end - 1 > first and not lines[end - 1].strip():  # blank lines after it stay
+        end -= 1
+    return first, end - first
 
 
 def render_deck(deck: Deck, context: dict[str, Any]) -> str:
