@@ -68,8 +68,8 @@ def render_figure(art: str, pose: str, expression: str, facing: str = "right",
         raise ValueError(f"unknown expression '{expression}' for {art}; valid: {', '.join(ch.expressions)}")
     if facing not in FACINGS:
         raise ValueError(f"unknown facing '{facing}'; valid: {', '.join(FACINGS)}")
-    if not isinstance(height_px, int) or isinstance(height_px, bool) or not 16 <= height_px <= 8000:
-        raise ValueError(f"height_px must be an int from 16 to 8000, got {height_px!r}")
+    if not isinstance(height_px, int) or isinstance(height_px, bool) or not 8 <= height_px <= 8000:
+        raise ValueError(f"height_px must be an int from 8 to 8000, got {height_px!r}")
     fig = _render(art, pose, expression, facing, height_px)
     return Figure(image=fig.image.copy(), face=fig.face, head=fig.head, mouth=fig.mouth,
                   anchors=dict(fig.anchors), hover=fig.hover)
