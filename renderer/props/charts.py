@@ -139,3 +139,161 @@ def prob_bars(p: ProbBars, ctx: PropContext):
     c.anchor("in", c.box.x, c.box.cy)
     c.anchor("out", c.box.x1, c.box.cy)
     return c.art()
+
+
+class TemperatureBars(DataParams):
+    k: int = Field(5, ge=1, le=12, description="Top tokens per temperature.")
+    title: str | None = Field("softmax temperature", description="Heading over the charts ('' for none).")
+    frame: bool = Field(True, description="A holographic glass panel behind each chart.")
+
+
+TEMPERATURE_COLORS = ("blue", "magenta", "amber", "red", "lime")   # cool to hot
+
+
+@prop("temperature_bars", TemperatureBars, needs_demo=True)
+def temperature_bars(p: TemperatureBars, ctx: PropContext):
+    """The same next-token top-k at several temperatures, side by side on one scale: low T sharpens, high T flattens."""
+    c = Canvas("temperature_bars", p, ctx)
+    trace = c.trace("temperature_bars")
+    temps = need(trace, "next_token", "temperature_bars", "re-run the demo").get("temperatures") or []
+    if not temps:
+        raise PropError("temperature_bars: the trace has no temperatures; list some in the demo's `temperatures:`")
+    box = c.box
+    title_h = 0.0
+    if p.title:
+        ts = int(max(c.min_text, min(box.h * 0.08, 20 * c.u)))
+        title_h = ts * LINE_HEIGHT * 1.2
+        c.text(p.title, Rect(box.x, box.y, box.w, ts * LINE_HEIGHT), role="label", size=ts, weight=700,
+               color=c.theme.palette["text"], glow=c.theme.palette["cyan"], name="chart title")
+    n = len(temps)
+    rows_all = [t["top"][:p.k] for t in temps]
+    scale = max(r["prob"] for rows in rows_all for r in rows)
+    body = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
+    best = None
+    for across in (True, False):      # charts side by side, else stacked
+        c_try = Canvas("temperature_bars", p, ctx)    # measure on a scratch canvas
+        cells = _cells(body, n, across)
+        areas = [_chart_area(c_try, cell, p.frame, c_try.min_text) for cell in cells]
+        size = min((_fit_size(c_try, rows, area) or 0) for rows, area in zip(rows_all, areas))
+        if size and (best is None or size > best[0]):
+            best = (size, across)
+    if best is None:
+        raise PropError(f"temperature_bars: {n} charts of {p.k} bars do not fit a {box.w:.0f}x{box.h:.0f} px box at "
+                        f"the smallest legible text; make the prop larger or lower k")
+    size, across = best
+    areas, colors = [], []
+    for i, (t, cell) in enumerate(zip(temps, _cells(body, n, across))):
+        color = c.theme.color(TEMPERATURE_COLORS[i % len(TEMPERATURE_COLORS)])
+        if p.frame:
+            glass(c, cell, color, tint=0.85, opacity=0.78)
+        area = _chart_area(c, cell, p.frame, c.min_text, heading=f"T = {t['t']:g}", color=color, index=i)
+        areas.append(area)
+        colors.append(color)
+    for i, (rows, area, color) in enumerate(zip(rows_all, areas, colors)):
+        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}", scale=scale)
+    c.keep_clear(box)
+    return c.art()
+
+
+def _cells(body: Rect, n: int, across: bool) -> list[Rect]:
+    gap = (body.w if across else body.h) * 0.025
+    if across:
+        w = (body.w - gap * (n - 1)) / n
+        return [Rect(body.x + i * (w + gap), body.y, w, body.h) for i in range(n)]
+    h = (body.h - gap * (n - 1)) / n
+    return [Rect(body.x, body.y + i * (h + gap), body.w, h) for i in range(n)]
+
+
+def _chart_area(c: Canvas, cell: Rect, frame: bool, min_text: float, *, heading: str | None = None,
+                color: str = "#ffffff", index: int = 0) -> Rect:
+    """The bars' area inside one temperature's cell, below its 'T = …' heading (lettered when given)."""
+    pad = max(5 * c.u, min_text * 0.5) if frame else 0.0
+    inner = cell.inset(pad)
+    hs = int(max(min_text, min(inner.h * 0.1, 18 * c.u)))
+    if heading:
+        c.text(heading, Rect(inner.x, inner.y, inner.w, hs * LINE_HEIGHT), role="mono", size=hs,
+               color=lighten(color, 0.5), glow=color, name=f"temperature {index + 1}")
+    return Rect(inner.x, inner.y + hs * LINE_HEIGHT * 1.2, inner.w, inner.h - hs * LINE_HEIGHT * 1.2)
+
+
+class AttentionHeatmap(DataParams):
+    values: bool = Field(True, description="Write each weight in its cell when the cells are big enough.")
+    title: str | None = Field(None, description="Heading; default 'attention · layer L, head H'.")
+    color: str | None = Field(None, description="Palette name or hex; default: station 3's accent.")
+
+
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: max(1, limit - 1)] + "\u2026"
+
+
+@prop("attention_heatmap", AttentionHeatmap, needs_demo=True)
+def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
+    """The demo's attention map: which earlier token each token looks at, tokens on both axes."""
+    c = Canvas("attention_heatmap", p, ctx)
+    att = need(c.trace("attention_heatmap"), "attention", "attention_heatmap",
+               "record one with `attention: [layer, head]` in the demo (novapress.yaml)")
+    box = c.box
+    color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
+    labels = [printable(t) for t in att["tokens"]]
+    weights = att["weights"]
+    n = len(labels)
+    family = c.theme.fonts.mono
+    lo = math.ceil(c.min_text)
+    title = p.title if p.title is not None else f"attention \u00b7 layer {att['layer']}, head {att['head']}"
+    title_h = 0.0
+    if title:
+        ts = int(max(lo, min(box.h * 0.07, 18 * c.u)))
+        title_h = ts * LINE_HEIGHT * 1.25
+        c.text(title, Rect(box.x, box.y, box.w, ts * LINE_HEIGHT), role="label", size=ts, weight=700,
+               color=lighten(color, 0.5), glow=color, align="left", name="chart title")
+    area = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
+    plan = None
+    for limit in (12, 8, 5, 3):
+        short = [_short(x, limit) for x in labels]
+        for s in range(max(lo, int(18 * c.u)), lo - 1, -1):
+            label_w = max(text_width(x, family, s) for x in short) * 1.05 + s * 0.4
+            cell = min((area.w - label_w) / n, (area.h - 2 * s * LINE_HEIGHT) / n)
+            if cell <= 0:
+                continue
+            widest = max(text_width(x, family, s) for x in short) * 1.05
+            rows_top = 1 if widest <= cell * 0.95 else (2 if widest <= cell * 1.9 else 0)
+            if rows_top and cell >= s * 0.9:
+                plan = (s, short, label_w, cell, rows_top)
+                break
+        if plan:
+            break
+    if plan is None:
+        raise PropError(f"attention_heatmap: {n} tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
+                        f"legible text; make the prop larger or use a shorter prompt")
+    s, short, label_w, cell, rows_top = plan
+    top_h = s * LINE_HEIGHT * rows_top
+    grid_w = cell * n
+    x0 = area.x + (area.w - label_w - grid_w) / 2 + label_w
+    y0 = area.y + top_h + (area.h - top_h - cell * n) / 2
+    ink_c = c.theme.palette["ink"]
+    for i in range(n):           # query rows
+        for j in range(n):       # key columns
+            w = weights[i][j]
+            fill = mix(mix(color, ink_c, 0.85), lighten(color, 0.35), min(1.0, w ** 0.6))
+            x, y = x0 + j * cell, y0 + i * cell
+            c.svg.el("rect", x=x + cell * 0.04, y=y + cell * 0.04, width=cell * 0.92, height=cell * 0.92, rx=cell * 0.08,
+                     fill=fill, stroke=mix(color, ink_c, 0.4), stroke_width=0.5 * c.u,
+                     data_weight=f"{w:.4f}", data_cell=f"{i},{j}")
+            if w > 0.3:
+                c.glow.el("rect", x=x, y=y, width=cell, height=cell, fill=color, opacity=f"{min(1.0, w):.2f}")
+            if p.values and cell >= text_width("0.00", family, lo) * 1.15 and j <= i:
+                vs = int(max(lo, min(s, cell * 0.3)))
+                c.text(f"{w:.2f}", Rect(x, y + (cell - vs * LINE_HEIGHT) / 2, cell, vs * LINE_HEIGHT), role="mono", size=vs,
+                       color="#ffffff" if w > 0.35 else lighten(color, 0.55), name=f"weight {i + 1},{j + 1}")
+    for i, lab in enumerate(short):
+        mono_line(c, lab, Rect(area.x, y0 + i * cell + (cell - s * LINE_HEIGHT) / 2, label_w - s * 0.3, s * LINE_HEIGHT),
+                  s, color=c.theme.palette["text"], align="right", name=f"query {i + 1}")
+        row = i % rows_top
+        ty = y0 - top_h + row * s * LINE_HEIGHT
+        cx = x0 + i * cell + cell / 2
+        tw = cell * (0.98 if rows_top == 1 else 1.95)
+        tx = min(max(cx - tw / 2, box.x), box.x1 - tw)
+        mono_line(c, lab, Rect(tx, ty, tw, s * LINE_HEIGHT), s, color=c.theme.palette["text"], name=f"key {i + 1}")
+    c.keep_clear(box)
+    c.anchor("grid", x0 + grid_w / 2, y0 + grid_w / 2)
+    return c.art()

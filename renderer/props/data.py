@@ -54,6 +54,7 @@ def need(trace: dict[str, Any] | None, key: str, prop: str, fix: str) -> Any:
 
 
 def trace_tokens(trace: dict[str, Any]) -> list[Token]:
+    """The tokens of a trace (or of any record with a 'tokens' list of {id, text, display})."""
     return [Token(printable(t.get("display") or visible(t["text"])), t.get("id")) for t in trace["tokens"]]
 
 

@@ -128,3 +128,95 @@ def text_screen(p: TextScreen, ctx: PropContext):
     c.anchor("top", box.cx, box.y)
     c.keep_clear(box)
     return c.art()
+
+
+class ChatWindow(DataParams):
+    user: str | None = Field(None, description="The user's message; default: the demo's prompt.")
+    answer: str | None = Field(None, description="The assistant's answer; default: the demo's output.")
+    source: Source = Field("greedy", description="With a demo: which output is the answer.")
+    stream_tokens: int | None = Field(None, ge=0, description="Show only the first N answer tokens, streaming.")
+    title: str | None = Field("Chat", description="Window title ('' for none).")
+    cursor: bool = Field(True, description="A cursor after the answer (it is still streaming).")
+
+
+@prop("chat_window", ChatWindow)
+def chat_window(p: ChatWindow, ctx: PropContext):
+    """A chat app: the user's message on the right, the model's answer streaming in on the left."""
+    c = Canvas("chat_window", p, ctx)
+    box = c.box
+    trace = ctx.demo
+    user = p.user if p.user is not None else (trace["prompt"] if trace else "How does AI work?")
+    if p.answer is not None:
+        answer = p.answer
+    elif trace is not None:
+        answer = screen_text(trace, p.source, p.stream_tokens)
+    else:
+        answer = "AI learns patterns from lots of text, then predicts the next word, one token at a time."
+    if trace is not None and (p.user is None or p.answer is None):
+        c.model = trace["model"]["display"]
+    user, answer = tidy(user), tidy(answer)
+    frame_color = c.theme.palette["cyan"]
+    user_color, bot_color = c.theme.station_color(1), c.theme.station_color(6)
+    glass(c, box, frame_color, tint=0.88, opacity=0.9, radius=5 * c.u)
+    pad = max(6 * c.u, c.min_text * 0.55)
+    top = box.y + pad
+    if p.title:
+        bar_h = c.min_text * BAR
+        c.svg.el("rect", x=box.x, y=box.y, width=box.w, height=bar_h + pad * 0.6, rx=5 * c.u,
+                 fill=mix(frame_color, ink(c), 0.7), opacity="0.85")
+        c.text(p.title, Rect(box.x + pad, box.y, box.w - 2 * pad, bar_h + pad * 0.6), role="label", weight=700,
+               size=int(max(c.min_text, bar_h / LINE_HEIGHT * 0.8)), color=lighten(frame_color, 0.55), align="left",
+               name="chat title")
+        top = box.y + bar_h + pad * 1.3
+    lo = math.ceil(c.min_text)
+    family = c.theme.fonts.narration
+    bubble_w = (box.w - 2 * pad) * 0.78
+    text_w = bubble_w - 2 * pad
+    avail = box.y1 - pad - top
+    # one size for both bubbles: the largest at which both fit, the answer cut with "…" as a last resort
+    chosen = None
+    for s in range(max(lo, int(MAX_SIZE_U * c.u)), lo - 1, -1):
+        u_lines = wrap(user, family, s, text_w)
+        a_lines = wrap(answer, family, s, text_w - (CURSOR_W * s * 1.6 if p.cursor else 0))
+        pitch = s * LINE_HEIGHT * LINE_GAP
+        need = (len(u_lines) + len(a_lines)) * pitch + 4 * pad * 0.8 + pad
+        if need <= avail:
+            chosen = (s, u_lines, a_lines, False)
+            break
+    if chosen is None:
+        s = lo
+        pitch = s * LINE_HEIGHT * LINE_GAP
+        u_lines = wrap(user, family, s, text_w)
+        room = avail - len(u_lines) * pitch - 4 * pad * 0.8 - pad
+        _, a_lines, cut = fit_lines(answer, family, text_w, max(pitch, room), lo, lo)
+        chosen = (s, u_lines, a_lines, cut)
+    s, u_lines, a_lines, cut = chosen
+    pitch = s * LINE_HEIGHT * LINE_GAP
+    y = top
+    for who, lines, color, right in (("user", u_lines, user_color, True), ("answer", a_lines, bot_color, False)):
+        widest = max((text_width(line, family, s) for line in lines), default=0.0)
+        if who == "answer" and p.cursor and not cut:
+            widest = max(widest, text_width(lines[-1], family, s) + CURSOR_W * s * 1.6)
+        bw = min(bubble_w, widest + 2 * pad)
+        bh = len(lines) * pitch + 2 * pad * 0.8
+        x = box.x1 - pad - bw if right else box.x + pad
+        bubble = Rect(x, y, bw, bh)
+        c.svg.el("rect", x=bubble.x, y=bubble.y, width=bubble.w, height=bubble.h, rx=min(bh / 2, 3 * pad),
+                 fill=mix(color, ink(c), 0.62), stroke=color, stroke_width=1.1 * c.u)
+        c.glow.el("rect", x=bubble.x, y=bubble.y, width=bubble.w, height=bubble.h, rx=min(bh / 2, 3 * pad), fill="none",
+                  stroke=color, stroke_width=3 * c.u, opacity="0.7")
+        ly = bubble.y + pad * 0.8
+        for i, line in enumerate(lines):
+            if line:
+                c.text(line, Rect(bubble.x + pad, ly, bubble.w - 2 * pad, s * LINE_HEIGHT), role="narration", size=s,
+                       color="#ffffff", align="left", name=f"{who} line {i + 1}")
+            ly += pitch
+        if who == "answer" and p.cursor and not cut:
+            cx = bubble.x + pad + text_width(lines[-1], family, s) + s * 0.15
+            cy = bubble.y + pad * 0.8 + (len(lines) - 1) * pitch + s * 0.12
+            c.svg.el("rect", x=cx, y=cy, width=s * CURSOR_W, height=s * LINE_HEIGHT * 0.82, fill=lighten(color, 0.5))
+            c.glow.el("rect", x=cx, y=cy, width=s * CURSOR_W, height=s * LINE_HEIGHT * 0.82, fill=color)
+        c.anchor(who, bubble.cx, bubble.cy)
+        y = bubble.y1 + pad * 0.8
+    c.keep_clear(box)
+    return c.art()

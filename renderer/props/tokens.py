@@ -14,7 +14,7 @@ from pydantic import Field
 
 from ..geometry import Rect
 from .base import PropContext, PropParams, prop
-from .data import DataParams, Token, model_name, static_tokens, trace_tokens
+from .data import DataParams, Token, model_name, static_tokens, trace_tokens, visible
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import cube, cube_depth, mono_line, particle
@@ -275,4 +275,72 @@ def padding_cube(p: PaddingCube, ctx: PropContext):
                           min_size=c.min_text, max_size=max(c.min_text, c.box.h / 4.2), show_ids=p.id is not None)
     draw_cubes(c, layout, [accent(c, p.color, 2)], dim=True, name="padding")
     c.keep_clear(layout.bounds())
+    return c.art()
+
+
+class TokenizerRow(PropParams):
+    name: str = Field(description="Which tokenizer ('GPT-2').")
+    tokens: list[str] = Field(description="Its tokens of the text, in order.")
+    ids: list[int] | None = Field(None, description="Their ids.")
+
+
+class TokenizerCompare(DataParams):
+    rows: list[TokenizerRow] | None = Field(None, description=(
+        "Static rows. With a demo, its own tokenization comes first (and the trace's 'tokenizers', if any)."))
+    show_ids: bool = Field(False, description="Show ids under the tokens.")
+    counts: bool = Field(True, description="Say how many tokens each row has.")
+
+
+def compare_rows(p: TokenizerCompare, trace: dict | None) -> list[tuple[str, list[Token]]]:
+    rows: list[tuple[str, list[Token]]] = []
+    if trace is not None:
+        rows.append((trace["model"]["display"], trace_tokens(trace)))
+        for extra in trace.get("tokenizers") or []:   # optional: other tokenizers of the same text
+            rows.append((extra["name"], trace_tokens(extra)))
+    for row in p.rows or []:
+        rows.append((row.name, static_tokens(row.tokens, row.ids)))
+    if len(rows) < 2:
+        # the simplest other tokenizer of the same text: one token per character (its code point as id)
+        text = trace["prompt"] if trace is not None else "How does AI work?"
+        if not rows:
+            rows.append(("GPT-2", static_tokens(DEFAULT_TOKENS, [2437, 857, 9552, 670, 30])))
+        rows.append(("characters", [Token(visible(ch), ord(ch)) for ch in text]))
+    return rows
+
+
+@prop("tokenizer_compare", TokenizerCompare)
+def tokenizer_compare(p: TokenizerCompare, ctx: PropContext):
+    """The same text under two tokenizers: one row of cubes each, and how many tokens each needs."""
+    c = Canvas("tokenizer_compare", p, ctx)
+    rows = compare_rows(p, ctx.demo)
+    if ctx.demo is not None:
+        c.model = model_name(ctx.demo)
+    box = c.box
+    label_family, family = c.theme.fonts.label, c.theme.fonts.mono
+    name_size = math.ceil(c.min_text)
+    name_w = max(text_width(name, label_family, name_size, 700) for name, _ in rows) * 1.06 + name_size * 0.6
+    count_w = (max(text_width(f"{len(t)} tokens", family, name_size) for _, t in rows) * 1.06 + name_size * 0.6
+               if p.counts else 0.0)
+    gap = box.h * 0.06
+    row_h = (box.h - gap * (len(rows) - 1)) / len(rows)
+    areas = [Rect(box.x + name_w, box.y + i * (row_h + gap), box.w - name_w - count_w, row_h) for i in range(len(rows))]
+    max_size = max(c.min_text, MAX_SIZE_U * c.u)
+    # one text size for all rows, so the rows compare fairly
+    size = min(layout_cubes(t, a, family=family, min_size=c.min_text, max_size=max_size, show_ids=p.show_ids).size
+               for (_, t), a in zip(rows, areas))
+    palette = [c.theme.station_color(i + 1) for i in range(len(c.theme.stations))]
+    for i, ((name, toks), area) in enumerate(zip(rows, areas)):
+        layout = layout_cubes(toks, area, family=family, min_size=c.min_text, max_size=size, show_ids=p.show_ids,
+                              align="left")
+        draw_cubes(c, layout, palette[i::2] or palette, name=f"row {i + 1} token")
+        accent_color = palette[(i * 3) % len(palette)]
+        c.text(name, Rect(box.x, area.cy - name_size * LINE_HEIGHT / 2, name_w - name_size * 0.4, name_size * LINE_HEIGHT),
+               role="label", size=name_size, weight=700, color="#ffffff", glow=accent_color, align="right",
+               name=f"tokenizer {i + 1}")
+        if p.counts:
+            c.text(f"{len(toks)} tokens", Rect(area.x1 + name_size * 0.3, area.cy - name_size * LINE_HEIGHT / 2,
+                                               count_w - name_size * 0.3, name_size * LINE_HEIGHT),
+                   role="mono", size=name_size, color=mix(accent_color, "#ffffff", 0.5), align="left",
+                   name=f"count {i + 1}")
+    c.keep_clear(box)
     return c.art()
