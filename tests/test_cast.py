@@ -41,6 +41,8 @@ def test_every_pose_and_expression_renders(art, pose, expr):
     assert (alpha > 200).sum() > SMALL * SMALL * 0.04, "the figure is (almost) empty"
     # tight: the first and last columns hold part of the figure
     assert alpha[:, 0].max() > 0 and alpha[:, -1].max() > 0
+    # nothing cut off by the character's frame at the top or the bottom
+    assert alpha[0].max() < 24 and alpha[-1].max() < 24
     w, h = img.size
     # the face box lies inside the image, inside the head box, and above the hips
     assert 0 <= fig.face.x and fig.face.x1 <= w and 0 <= fig.face.y and fig.face.y1 <= h
