@@ -6,7 +6,6 @@ neon path; `station` draws one gate up close. Both share the gate drawing.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,7 +42,7 @@ class BeltPoint:
 class Belt:
     """The belt's centre line from its near (left) end to its far (right) end."""
 
-    def __init__(self, box: Rect, perspective: bool, top: float):
+    def __init__(self, box: Rect, perspective: bool):
         self.box = box
         self.far = FAR_SCALE if perspective else 1.0
         self.near_y = box.y + box.h * 0.86
@@ -164,7 +163,7 @@ def conveyor_belt(p: ConveyorBelt, ctx: PropContext):
     """A holographic conveyor belt through N glowing station gates, light flowing along it."""
     c = Canvas("conveyor_belt", p, ctx)
     box = c.box
-    belt = Belt(box, p.view == "perspective", 0)
+    belt = Belt(box, p.view == "perspective")
     colors = [c.theme.station_color(p.first + i) for i in range(p.stations)]
     stops = [(i / max(1, p.stations - 1), col, 1.0) for i, col in enumerate(colors)]
     us = [(i + 0.5) / p.stations for i in range(p.stations)]

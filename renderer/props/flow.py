@@ -11,7 +11,7 @@ from .base import PropContext, PropParams, prop
 from .data import DataParams
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
-from .paint import arrow_head, curve, neon, particle, particles_along, quad_point
+from .paint import arrow_head, curve, neon, particle, quad_point
 from .svg import mix, num
 
 Frac2 = tuple[float, float]
@@ -61,6 +61,9 @@ def neon_path(p: NeonPath, ctx: PropContext):
     return c.art()
 
 
+CELL_SPACING = (1.45, 1.25, 1.08)   # character cell widths to try, in advances: airy first, then snug
+
+
 class CharStream(DataParams):
     text: str | None = Field(None, description="The raw text; default: the demo's prompt (or a sample question).")
     color: str | None = Field(None, description="Palette name or hex; default: station 1's accent.")
@@ -79,12 +82,15 @@ def char_stream(p: CharStream, ctx: PropContext):
     text = " ".join(text.split())     # raw text, one line: newlines become spaces
     color = c.theme.color(p.color) if p.color else c.theme.station_color(1)
     family = c.theme.fonts.mono
-    # the largest size at which every character (each in its own cell) fits along the box
-    cell = 1.45                        # character cell width, in advances
+    # the largest size at which every character fits along the box, in cells as snug as needed
     adv100 = text_width("M", family, 100)
     n = max(1, len(text))
-    size = int(min(box.h / (LINE_HEIGHT * (1 + 2 * p.wave) + 0.2), box.w / (n * cell * adv100 / 100)))
-    if size < c.min_text:
+    by_height = box.h / (LINE_HEIGHT * (1 + 2 * p.wave) + 0.2)
+    for cell in CELL_SPACING:
+        size = int(min(by_height, box.w / (n * cell * adv100 / 100)))
+        if size >= c.min_text:
+            break
+    if size < c.min_text:   # still too long: the stream runs out of the box, ending in "…"
         size = math.ceil(c.min_text)
         fit = max(1, int(box.w / (cell * adv100 * size / 100)) - 1)
         text = text[:fit] + "\u2026"

@@ -3,7 +3,6 @@ fibre cables with light pulses, and an EUV lithography machine."""
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 from pydantic import Field
 

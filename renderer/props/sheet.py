@@ -57,16 +57,23 @@ def background(theme: Theme, w: int, h: int) -> Image.Image:
     return Image.alpha_composite(img, grid)
 
 
-def scene_with(theme: Theme, art: PropArt, w: int, h: int, unit: float, seed: int) -> Image.Image:
-    """The panel as the compositor draws it: background, the prop's glow and art (text comes after)."""
+def scene_with(theme: Theme, arts: list[tuple[PropArt, Rect]], w: int, h: int, unit: float, seed: int) -> Image.Image:
+    """The panel as the compositor draws it: background, the props' glow and art (text comes after)."""
     try:
-        from ..draw import _raster_layer
-        from ..scene import scene_svg
-    except ImportError:
-        return composite(theme, art, w, h, unit, background(theme, w, h))
-    defs, bg, bg_glow = scene_svg(w, h, theme, background="lab", floor=True, horizon=None, particles=None,
-                                  seed=seed, unit=unit)
-    return _raster_layer(w, h, defs, bg + art.svg, bg_glow + art.glow, theme, unit)
+        from ..draw import GLOW_ZOOM, _add_art
+        from ..scene import scene_layers
+    except ImportError:   # the compositor changed: use the stand-in
+        base = background(theme, w, h)
+        for art, _ in arts:
+            base = composite(theme, art, w, h, unit, base)
+        return base
+    image, glow = scene_layers(w, h, theme, background="lab", floor=True, horizon=None, particles=None, seed=seed,
+                               unit=unit, glow_zoom=GLOW_ZOOM)
+    margin = unit * 30
+    regions = [(max(0, int(b.x - margin)), max(0, int(b.y - margin)), min(w, int(b.x1 + margin) + 1),
+                min(h, int(b.y1 + margin) + 1)) for _, b in arts]
+    _add_art(image, glow, [(art, r) for (art, _), r in zip(arts, regions)], theme, unit)
+    return image
 
 
 def composite(theme: Theme, art: PropArt, w: int, h: int, unit: float, base: Image.Image) -> Image.Image:
@@ -141,25 +148,32 @@ def _draw_runs(layer: Image.Image, line: str, family: str, size: float, weight, 
         x += text_width(run, fam, size, weight)
 
 
-def render_prop(name: str, params: dict, theme: Theme, trace: dict | None, *, size=CELL,
-                at=PROP_AT, seed: int = 42) -> tuple[Image.Image, list[str]]:
+def render_scene(props: list[tuple[str, dict, tuple[float, float, float, float]]], theme: Theme,
+                 trace: dict | None, *, size=CELL, seed: int = 42) -> tuple[Image.Image, list[str]]:
+    """Draw props (name, params, at as panel fractions) into one panel-sized image, lettered."""
     w, h = size
     unit = PAGE_WIDTH / 1000
-    ptype = REGISTRY[name]
-    box = Rect(at[0] * w, at[1] * h, at[2] * w, at[3] * h)
     min_text = _small_print(theme) * PAGE_WIDTH
-    ctx = PropContext(box=box, theme=theme, unit=unit, demo=trace, seed=seed, min_text=min_text)
-    try:
-        art = ptype.draw(ptype.params.model_validate(params), ctx)
-    except PropError as err:
-        img = background(theme, w, h)
-        return img, [f"{name}: {err}"]
-    img = scene_with(theme, art, w, h, unit, seed)
-    problems = letter(img, art.texts, theme, name, min_text)
-    draw = ImageDraw.Draw(img)
-    if art.model:
-        draw.text((w - 12, h - 10), art.model, font=font("Inter", 18), fill="#c7d6ff", anchor="rd")
+    arts, problems = [], []
+    for i, (name, params, at) in enumerate(props):
+        ptype = REGISTRY[name]
+        box = Rect(at[0] * w, at[1] * h, at[2] * w, at[3] * h)
+        ctx = PropContext(box=box, theme=theme, unit=unit, demo=trace, seed=seed + i, min_text=min_text)
+        try:
+            arts.append((ptype.draw(ptype.params.model_validate(params), ctx), box))
+        except PropError as err:
+            problems.append(f"{name}: {err}")
+    img = scene_with(theme, arts, w, h, unit, seed)
+    problems += letter(img, [t for art, _ in arts for t in art.texts], theme, ", ".join(p[0] for p in props), min_text)
+    models = sorted({art.model for art, _ in arts if art.model})
+    if models:   # stand-in for the compositor's model tag
+        ImageDraw.Draw(img).text((w - 12, h - 10), " + ".join(models), font=font("Inter", 18), fill="#c7d6ff", anchor="rd")
     return img, problems
+
+
+def render_prop(name: str, params: dict, theme: Theme, trace: dict | None, *, size=CELL,
+                at=PROP_AT, seed: int = 42) -> tuple[Image.Image, list[str]]:
+    return render_scene([(name, params, at)], theme, trace, size=size, seed=seed)
 
 
 def _small_print(theme: Theme) -> float:

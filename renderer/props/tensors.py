@@ -46,13 +46,15 @@ def tensor_grid(p: TensorGrid, ctx: PropContext):
         c.model = ctx.demo["model"]["display"]
     if label is None:
         label = "(B, T, d)"
-    text = f"{caption} {label}" if caption else label
+    # one line "embeddings (1, 5, 768)" if it fits, else the stage's name above its shape
+    lines = [f"{caption} {label}"] if caption else [label]
     size = int(max(c.min_text, min(box.h * 0.11, 22 * c.u)))
-    label_h = size * LINE_HEIGHT
-    while size > c.min_text and text_width(text, c.theme.fonts.mono, size) > box.w * 0.98:
+    while size > c.min_text and text_width(lines[0], c.theme.fonts.mono, size) > box.w * 0.98:
         size -= 1
-        label_h = size * LINE_HEIGHT
-    area = Rect(box.x, box.y, box.w, box.h - label_h * 1.3)
+    if caption and text_width(lines[0], c.theme.fonts.mono, size) > box.w * 0.98:
+        lines = [caption, label]
+    label_h = size * LINE_HEIGHT * len(lines)
+    area = Rect(box.x, box.y, box.w, box.h - label_h - size * 0.4)
     # cell size so that front (cols x rows) plus the receding depth fits the area
     k = SKEW
     cell = min(area.w / (p.cols + p.depth * k * 1.0), area.h / (p.rows + p.depth * k * 0.8))
@@ -92,8 +94,10 @@ def tensor_grid(p: TensorGrid, ctx: PropContext):
     neon(c, path_d(outline, True), color, 1.6 * c.u)
     neon(c, f"M{num(front.x1)},{num(front.y)} l{num(ddx)},{num(-ddy)} M{num(front.x1)},{num(front.y)} V{num(front.y1)}",
          color, 1.2 * c.u, halo=0.5)
-    lab = Rect(box.x, box.y1 - label_h, box.w, label_h)
-    c.text(text, lab, role="mono", size=size, color="#ffffff", glow=color, name="tensor shape")
+    for i, line in enumerate(lines):
+        lab = Rect(box.x, box.y1 - label_h + i * size * LINE_HEIGHT, box.w, size * LINE_HEIGHT)
+        c.text(line, lab, role="mono", size=size, color="#ffffff" if line == label else lighten(color, 0.5),
+               glow=color if line == label else None, name="tensor shape" if line == label else "tensor stage")
     c.anchor("in", front.x, front.cy)
     c.anchor("out", front.x1 + ddx, front.cy - ddy / 2)
     c.anchor("top", front.cx + ddx / 2, front.y - ddy)
@@ -186,7 +190,6 @@ class ShapeFlow(DataParams):
 def shape_stages(shapes: list[dict], blocks: str) -> list[tuple[str, str]]:
     """(stage name, shape text) chips: the blocks collapsed so the flow stays short."""
     block_items = [s for s in shapes if s["stage"].startswith("block ")]
-    others = [s for s in shapes if not s["stage"].startswith("block ")]
     out: list[tuple[str, str]] = []
     inserted = False
     for s in shapes:
@@ -203,7 +206,6 @@ def shape_stages(shapes: list[dict], blocks: str) -> list[tuple[str, str]]:
                 out.append((block_items[-1]["stage"], shape_text(block_items[-1]["shape"])))
             continue
         out.append((s["stage"], shape_text(s["shape"])))
-    del others
     return out
 
 
@@ -220,9 +222,12 @@ def shape_flow(p: ShapeFlow, ctx: PropContext):
     lo = math.ceil(c.min_text)
     gap_x, gap_y = 0.30, 0.45     # gaps between chips, of the chip's width / height
 
-    def chip_size(s: int) -> tuple[float, float]:
+    def chip_size(s: int, inline: bool = False) -> tuple[float, float]:
+        """Chip size: the stage's name above its shape, or (inline) both on one line."""
         name_w = max(text_width(a, family_label, s, 600) for a, _ in stages)
         shape_w = max(text_width(b, family_mono, s) for _, b in stages)
+        if inline:
+            return (name_w + shape_w) * 1.05 + s * 1.6, s * LINE_HEIGHT + s * 0.4
         return max(name_w, shape_w) * 1.05 + s * 1.0, s * LINE_HEIGHT * 2 + s * 0.7
 
     if p.direction == "horizontal":
@@ -232,19 +237,23 @@ def shape_flow(p: ShapeFlow, ctx: PropContext):
     else:   # one line if it fits, else the chips wrap in reading order
         grids = [(1, n), (n, 1)] + [(r, math.ceil(n / r)) for r in range(2, n)]
     best = None
-    for rows, cols in grids:
-        for s in range(max(lo, int(22 * c.u)), lo - 1, -1):
-            w, h = chip_size(s)
-            if cols * w + (cols - 1) * w * gap_x <= box.w and rows * h + (rows - 1) * h * gap_y <= box.h:
-                if best is None or s > best[0]:
-                    best = (s, rows, cols)
-                break
+    for inline in (False, True):
+        for rows, cols in grids:
+            for s in range(max(lo, int(22 * c.u)), lo - 1, -1):
+                w, h = chip_size(s, inline)
+                gy = gap_y * (0.45 if inline else 1.0)
+                if cols * w + (cols - 1) * w * gap_x <= box.w and rows * h + (rows - 1) * h * gy <= box.h:
+                    if best is None or s > best[0]:
+                        best = (s, rows, cols, inline)
+                    break
+        if best is not None:
+            break
     if best is None:
-        w, h = chip_size(lo)
+        w, h = chip_size(lo, True)
         raise PropError(f"shape_flow: {n} stages need chips of {w:.0f}x{h:.0f} px at the smallest legible text; "
                         f"the box ({box.w:.0f}x{box.h:.0f} px) holds too few: make it larger")
-    size, rows, cols = best
-    w, h = chip_size(size)
+    size, rows, cols, inline = best
+    w, h = chip_size(size, inline)
     xs = [box.x + w / 2 + (k * (box.w - w) / (cols - 1) if cols > 1 else (box.w - w) / 2) for k in range(cols)]
     ys = [box.y + h / 2 + (k * (box.h - h) / (rows - 1) if rows > 1 else (box.h - h) / 2) for k in range(rows)]
     centres = [(xs[i % cols], ys[i // cols]) for i in range(n)]
@@ -271,11 +280,18 @@ def shape_flow(p: ShapeFlow, ctx: PropContext):
         chip = Rect(cx - w / 2, cy - h / 2, w, h)
         accent = mix(color, c.theme.station_color(4), i / max(1, n - 1) * 0.6)
         glass(c, chip, accent, tint=0.8, opacity=0.85, radius=2.5 * c.u)
-        inner = chip.inset(size * 0.4, size * 0.3)
-        c.text(name, Rect(inner.x, inner.y, inner.w, size * LINE_HEIGHT), role="label", size=size, weight=600,
-               color=lighten(accent, 0.55), name=f"stage {i + 1}")
-        c.text(shape, Rect(inner.x, inner.y1 - size * LINE_HEIGHT, inner.w, size * LINE_HEIGHT), role="mono",
-               size=size, color="#ffffff", glow=accent, name=f"shape {i + 1}")
+        inner = chip.inset(size * 0.4, size * (0.2 if inline else 0.3))
+        if inline:
+            name_w = text_width(name, family_label, size, 600) * 1.05
+            c.text(name, Rect(inner.x, inner.y, name_w, inner.h), role="label", size=size, weight=600,
+                   color=lighten(accent, 0.55), align="left", name=f"stage {i + 1}")
+            c.text(shape, Rect(inner.x + name_w, inner.y, inner.w - name_w, inner.h), role="mono", size=size,
+                   color="#ffffff", glow=accent, align="right", name=f"shape {i + 1}")
+        else:
+            c.text(name, Rect(inner.x, inner.y, inner.w, size * LINE_HEIGHT), role="label", size=size, weight=600,
+                   color=lighten(accent, 0.55), name=f"stage {i + 1}")
+            c.text(shape, Rect(inner.x, inner.y1 - size * LINE_HEIGHT, inner.w, size * LINE_HEIGHT), role="mono",
+                   size=size, color="#ffffff", glow=accent, name=f"shape {i + 1}")
         c.anchor(f"stage{i + 1}", cx, chip.y)
     c.anchor("in", centres[0][0] - w / 2, centres[0][1])
     c.anchor("out", centres[-1][0] + w / 2, centres[-1][1])
