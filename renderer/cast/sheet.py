@@ -33,10 +33,9 @@ def contact_sheet(height: int = 250, arts: list[str] | None = None, boxes: bool 
         for pose in poses(art):
             rows.append((art, pose, [render_figure(art, pose, e, f, height)
                                      for f in FACINGS for e in expressions(art)]))
-    ncols = max(len(figs) for _, _, figs in rows)
-    cell_w = max(f.image.width for _, _, figs in rows for f in figs) + pad
+    cell_w = {art: max(f.image.width for a, _, figs in rows if a == art for f in figs) + pad for art in arts}
     title_h = height // 5
-    width = label_w + ncols * cell_w + pad
+    width = label_w + max(cell_w[art] * len(figs) for art, _, figs in rows) + pad
     total = sum(title_h * 2 + pad for _ in arts) + len(rows) * (height + pad) + pad
     sheet = Image.new("RGBA", (width, total), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
@@ -47,7 +46,7 @@ def contact_sheet(height: int = 250, arts: list[str] | None = None, boxes: bool 
         y += title_h
         for i, f in enumerate(FACINGS):
             for j, e in enumerate(expressions(art)):
-                x = label_w + (i * len(expressions(art)) + j) * cell_w
+                x = label_w + (i * len(expressions(art)) + j) * cell_w[art]
                 draw.text((x, y), f"{e} / {f}", font=small, fill=MUTED)
         y += title_h
         for row_art, pose, figs in rows:
@@ -55,7 +54,7 @@ def contact_sheet(height: int = 250, arts: list[str] | None = None, boxes: bool 
                 continue
             draw.text((pad, y + height // 2), pose, font=small, fill=TEXT)
             for k, fig in enumerate(figs):
-                x = label_w + k * cell_w + (cell_w - pad - fig.image.width) // 2
+                x = label_w + k * cell_w[art] + (cell_w[art] - pad - fig.image.width) // 2
                 sheet.alpha_composite(fig.image, (x, y))
                 if boxes:
                     _boxes(draw, fig, x, y)
