@@ -29,7 +29,7 @@ def test_required_poses_and_expressions_exist():
     assert {"watching", "talking", "pointing", "thinking", "asking", "excited"} <= set(poses("kai"))
     assert {"hovering", "working", "pointing", "carrying", "waving"} <= set(poses("tensor"))
     for art in CHARACTERS:
-        assert {"neutral", "happy", "surprised", "thinking", "talking"} <= set(expressions(art))
+        assert {"neutral", "happy", "surprised", "fascinated", "thinking", "talking"} <= set(expressions(art))
 
 
 @pytest.mark.parametrize("art,pose,expr", ALL)
