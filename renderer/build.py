@@ -154,7 +154,8 @@ def build(args) -> int:
     stages, names = _select(args.targets, project)
     out = Path(args.out)
 
-    decks = [d for d in project.decks if not names or d.stem in names or "slides" in stages and not names]
+    asked_decks = {d.stem for d in project.decks} & names
+    decks = [d for d in project.decks if not asked_decks or d.stem in asked_decks]
     deck_sources = []
     if "slides" in stages and decks:
         from .deck_stage import load_decks, preflight

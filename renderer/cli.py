@@ -105,7 +105,7 @@ def _run(args) -> int:
         from .build import clean
         return clean(args)
     if args.command == "present":
-        from .present import present
+        from .deck.present import present
         return present(args)
     if args.command == "serve":
         from .site.server import serve

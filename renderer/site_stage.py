@@ -1,0 +1,42 @@
+"""The build's site stage: the lesson site from traces, comic panels, pages and the deck."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .manifest import sha256_file, sha256_json
+
+
+def site_demos(project=None) -> set[str]:
+    from .site.build import site_demos as demos
+    return demos()
+
+
+def site_stage(state) -> None:
+    from .build import code_hash
+    from .site.build import build_site
+
+    project, out = state.project, state.out
+    config = project.config
+    demos = sorted(site_demos())
+    panels = {p.stem: p for p in sorted((out / "comic" / "panels").glob("*.png"))}
+    pages = [(sb.board.page, sb.board.title, out / "comic" / "pages" / f"{sb.page_name}.png")
+             for sb in project.storyboards]
+    decks = sorted((out / "slides").glob("*.html"))
+    deck_html = decks[0] if decks else None
+    transcripts = sorted((out / "comic" / "pages").glob("*.md"))
+    files = [*panels.values(), *(p for _, _, p in pages), *transcripts] + ([deck_html] if deck_html else [])
+    inputs = {
+        "demos": sha256_json({d: state.trace_hashes.get(d, "") for d in demos}),
+        "files": sha256_json({str(f.relative_to(out)): sha256_file(f) for f in files if f.exists()}),
+        "theme": project.theme_hash,
+        "book": config.book.title,
+        "code": code_hash("renderer/site"),
+    }
+    if state.up_to_date("site", inputs):
+        return
+    state.reporter.step("site: lesson, tour, comic")
+    written = build_site(out, traces={d: state.traces[d] for d in demos if d in state.traces}, panels=panels,
+                         pages=pages, deck_html=deck_html, book_title=config.book.title, theme=config.comic.theme)
+    for warning in written.warnings:
+        state.reporter.warn(f"site: {warning}")
+    state.done("site", inputs, [Path(p) for p in written if Path(p).is_file()])
