@@ -278,3 +278,68 @@ def test_conveyor_labels_fit_as_signs(theme):
         for b in signs:
             if a is not b:
                 assert not a.box.overlaps(b.box), f"signs '{a.text}' and '{b.text}' overlap"
+
+
+def big_batch(trace, rows=3, n=40):
+    t = copy.deepcopy(trace)
+    lengths = [n, n // 3, n // 2][:rows]
+    t["batch"] = {"prompts": ["p"] * rows, "pad_token": {"id": 50256, "text": "<|endoftext|>"}, "padding_side": "right",
+                  "input_ids": [[100 + k for k in range(L)] + [50256] * (n - L) for L in lengths],
+                  "attention_mask": [[1] * L + [0] * (n - L) for L in lengths],
+                  "tokens": [[f"{VISIBLE_SPACE}tok{k}" for k in range(L)] + ["<|endoftext|>"] * (n - L) for L in lengths]}
+    return t
+
+
+def big_attention(trace, n=20):
+    t = long_trace(trace, n)
+    t["attention"] = {"layer": 3, "head": 1, "tokens": [x["display"] for x in t["tokens"]],
+                      "weights": [[(1 / (i + 1) if j <= i else 0.0) for j in range(n)] for i in range(n)]}
+    return t
+
+
+LONG_TEXT = " ".join(["Tokens flow through every layer of the network, and each layer refines them."] * 30)
+STRESS = [
+    ("conveyor_belt", {"stations": 12, "labels": [f"{i}. A RATHER LONG STATION NAME" for i in range(1, 13)]}, None),
+    ("text_screen", {"text": LONG_TEXT}, None),
+    ("text_screen", {"source": "prompt", "font": "mono"}, "long"),
+    ("chat_window", {"user": LONG_TEXT[:300], "answer": LONG_TEXT}, None),
+    ("batch_grid", {"show_ids": True}, "batch"),
+    ("attention_heatmap", {}, "attention"),
+    ("tokenizer_compare", {}, "long"),
+    ("kv_cache", {"steps": 40}, "long"),
+    ("shape_flow", {"blocks": "ends"}, "trace"),
+    ("char_stream", {"text": LONG_TEXT[:200]}, None),
+    ("token_cubes", {"rainbow": True, "max_rows": 1}, "long"),
+    ("neural_network", {"layers": [32, 2, 32]}, None),
+    ("user_icon", {"count": 24}, None),
+]
+
+
+@pytest.mark.parametrize("name,params,data", STRESS, ids=[f"{s[0]}-{i}" for i, s in enumerate(STRESS)])
+def test_props_under_stress_stay_in_their_box_and_letter(name, params, data, theme, trace):
+    lettering = pytest.importorskip("renderer.lettering")
+    t = {"long": long_trace(trace, 60), "batch": big_batch(trace), "attention": big_attention(trace),
+         "trace": trace, None: None}[data]
+    box = Rect(30, 30, 1500, 600)
+    art = draw(name, params, theme, t, box=box)
+    for item in art.texts:
+        assert box.contains(item.box), f"{name}: '{item.text}' leaves the box"
+    for rect in art.keepout:
+        assert box.contains(rect)
+    image = Image.new("RGBA", (1600, 700))
+    lettering.draw_text_items(image, art.texts, theme, f"stress {name}", min_text=MIN_TEXT)
+
+
+def test_a_long_answer_is_cut_with_an_ellipsis_not_overflowing(theme):
+    art = draw("text_screen", {"text": LONG_TEXT}, theme, box=Rect(0, 0, 700, 400))
+    lines = [t for t in art.texts if t.name.startswith("screen line")]
+    assert lines[-1].text.endswith("\u2026")
+    assert all(Rect(0, 0, 700, 400).contains(t.box) for t in lines)
+
+
+def test_a_long_batch_cuts_columns_into_a_more_cell(theme, trace):
+    art = draw("batch_grid", {}, theme, big_batch(trace, n=40), box=Rect(0, 0, 900, 500))
+    more = [t.text for t in art.texts if t.name.startswith("batch row") and t.name.endswith("more")]
+    assert more and all(m.startswith("\u2026+") for m in more)
+    shown = {int(c) for c in re.findall(r'data-cell="0,(\d+)"', art.svg)}
+    assert len(shown) + int(more[0][2:]) == 40

@@ -222,6 +222,21 @@ class AttentionHeatmap(DataParams):
     color: str | None = Field(None, description="Palette name or hex; default: station 3's accent.")
 
 
+def _heatmap_plan(labels: list[str], area: Rect, family: str, lo: int, hi: int):
+    """(text size, shortened labels, row-label width, cell size, rows of column labels), or None."""
+    n = len(labels)
+    for limit in (12, 8, 5, 3):
+        short = [_short(x, limit) for x in labels]
+        for s in range(max(lo, hi), lo - 1, -1):
+            widest = max(text_width(x, family, s) for x in short) * 1.05
+            label_w = widest + s * 0.4
+            for rows_top in (1, 2):
+                cell = min((area.w - label_w) / n, (area.h - rows_top * s * LINE_HEIGHT) / n)
+                if cell >= s * 0.9 and widest <= cell * (0.95 if rows_top == 1 else 1.9):
+                    return s, short, label_w, cell, rows_top
+    return None
+
+
 def _short(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: max(1, limit - 1)] + "\u2026"
 
@@ -234,37 +249,29 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
                "record one with `attention: [layer, head]` in the demo (novapress.yaml)")
     box = c.box
     color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
-    labels = [printable(t) for t in att["tokens"]]
-    weights = att["weights"]
-    n = len(labels)
+    all_labels = [printable(t) for t in att["tokens"]]
     family = c.theme.fonts.mono
     lo = math.ceil(c.min_text)
     title = p.title if p.title is not None else f"attention \u00b7 layer {att['layer']}, head {att['head']}"
-    title_h = 0.0
-    if title:
-        ts = int(max(lo, min(box.h * 0.07, 18 * c.u)))
-        title_h = ts * LINE_HEIGHT * 1.25
-        c.text(title, Rect(box.x, box.y, box.w, ts * LINE_HEIGHT), role="label", size=ts, weight=700,
-               color=lighten(color, 0.5), glow=color, align="left", name="chart title")
+    ts = int(max(lo, min(box.h * 0.07, 18 * c.u)))
+    title_h = ts * LINE_HEIGHT * 1.25 if title else 0.0
     area = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
-    plan = None
-    for limit in (12, 8, 5, 3):
-        short = [_short(x, limit) for x in labels]
-        for s in range(max(lo, int(18 * c.u)), lo - 1, -1):
-            label_w = max(text_width(x, family, s) for x in short) * 1.05 + s * 0.4
-            cell = min((area.w - label_w) / n, (area.h - 2 * s * LINE_HEIGHT) / n)
-            if cell <= 0:
-                continue
-            widest = max(text_width(x, family, s) for x in short) * 1.05
-            rows_top = 1 if widest <= cell * 0.95 else (2 if widest <= cell * 1.9 else 0)
-            if rows_top and cell >= s * 0.9:
-                plan = (s, short, label_w, cell, rows_top)
-                break
+    # all tokens if they fit legibly, else the last ones (the most recent queries and keys)
+    plan, start = None, 0
+    for start in range(len(all_labels) - 1):
+        plan = _heatmap_plan(all_labels[start:], area, family, lo, int(18 * c.u))
         if plan:
             break
     if plan is None:
-        raise PropError(f"attention_heatmap: {n} tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
-                        f"legible text; make the prop larger or use a shorter prompt")
+        raise PropError(f"attention_heatmap: the tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
+                        f"legible text; make the prop larger")
+    n = len(all_labels) - start
+    weights = [row[start:] for row in att["weights"][start:]]
+    if title:
+        if start:
+            title = f"{title} \u00b7 last {n} of {len(all_labels)} tokens"
+        c.text(title, Rect(box.x, box.y, box.w, ts * LINE_HEIGHT), role="label", size=ts, weight=700,
+               color=lighten(color, 0.5), glow=color, align="left", name="chart title")
     s, short, label_w, cell, rows_top = plan
     top_h = s * LINE_HEIGHT * rows_top
     grid_w = cell * n
@@ -285,8 +292,16 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
                 vs = int(max(lo, min(s, cell * 0.3)))
                 c.text(f"{w:.2f}", Rect(x, y + (cell - vs * LINE_HEIGHT) / 2, cell, vs * LINE_HEIGHT), role="mono", size=vs,
                        color="#ffffff" if w > 0.35 else lighten(color, 0.55), name=f"weight {i + 1},{j + 1}")
+    # row (query) labels sit right next to the grid, as long as the room on the left allows
+    room = x0 - area.x - s * 0.3
+    row_labels = short
+    for limit in (12, 8, 5):
+        longer = [_short(x, limit) for x in all_labels[start:]]
+        if max(text_width(x, family, s) for x in longer) * 1.05 <= room:
+            row_labels = longer
+            break
     for i, lab in enumerate(short):
-        mono_line(c, lab, Rect(area.x, y0 + i * cell + (cell - s * LINE_HEIGHT) / 2, label_w - s * 0.3, s * LINE_HEIGHT),
+        mono_line(c, row_labels[i], Rect(area.x, y0 + i * cell + (cell - s * LINE_HEIGHT) / 2, room, s * LINE_HEIGHT),
                   s, color=c.theme.palette["text"], align="right", name=f"query {i + 1}")
         row = i % rows_top
         ty = y0 - top_h + row * s * LINE_HEIGHT

@@ -221,7 +221,7 @@ def _plan_signs(c: Canvas, labels: list[str], xs: list[float], spacing: list[flo
     Signs sit in one row when each fits over its own station; otherwise they are
     staggered in two rows, so a sign may reach over its neighbours' gates.
     """
-    from .measure import text_width
+    from .measure import text_width, wrap
     if not labels:
         return SignPlan([], 0.0, 0)
     family, size = c.theme.fonts.label, int(c.min_text * SIGN_TEXT)
@@ -244,7 +244,7 @@ def _plan_signs(c: Canvas, labels: list[str], xs: list[float], spacing: list[flo
             allowed = 2 * min(left, right) * 0.92
         w = min(one_line(lab), max(allowed, longest_word(lab)))
         widths.append(min(w, c.box.w))
-        lines.append(1 if one_line(lab) <= w + 0.5 else 2)
+        lines.append(len(wrap(lab, family, size, widths[-1] - pad, 700)))
     height = size * LINE_HEIGHT * max(lines) + 2 * min(c.min_text, 4 * c.u) + 2 * c.u
     boxes = [Rect(xs[i] - widths[i] / 2, c.box.y + (i % rows) * (height + 3 * c.u), widths[i], height)
              for i in range(len(labels))]
@@ -280,14 +280,13 @@ def _belt_body(c: Canvas, belt: Belt, stops, box: Rect) -> None:
     front = [(s.x, s.y + hw * 0.45) for s, hw in zip(samples, half)]
     bottom = [(x, y + sd) for (x, y), sd in zip(front, side)]
     edge = c.svg.linear(stops, user=(belt.x0, 0, belt.x1, 0))
-    surface = c.svg.linear([(0, mix(c.theme.palette["panel_dark"], "#3d8bff", 0.25), 0.95),
-                            (1, c.theme.palette["panel_dark"], 0.95)])
+    surface = mix(c.theme.palette["panel_dark"], "#3d8bff", 0.12)
     top_poly = back + front[::-1]
     side_poly = front + bottom[::-1]
     d_top = "M" + " L".join(f"{num(x)},{num(y)}" for x, y in top_poly) + " Z"
     d_side = "M" + " L".join(f"{num(x)},{num(y)}" for x, y in side_poly) + " Z"
     c.svg.el("path", d=d_side, fill=darken(c.theme.palette["metal"], 0.45))
-    c.svg.el("path", d=d_top, fill=surface)
+    c.svg.el("path", d=d_top, fill=surface, fill_opacity="0.95")
     c.svg.el("path", d=d_top, fill=edge, opacity="0.16")
     # slats across the belt, closer together with distance
     slats = []

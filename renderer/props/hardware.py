@@ -316,8 +316,7 @@ def wafer(p: Wafer, ctx: PropContext):
         d_all.append(f"M{num(px)},{num(py)} h{num(cell * 0.88)} v{num(cell * 0.88 * p.tilt)} h{num(-cell * 0.88)} Z")
         if c.rng.random() < 0.12:
             lit.append((px, py))
-    c.svg.el("path", d=" ".join(d_all), fill=mix(color, ink(c), 0.55), opacity="0.75", stroke=lighten(color, 0.35),
-             stroke_width=max(0.4 * c.u, cell * 0.02))
+    c.svg.el("path", d=" ".join(d_all), fill=mix(color, ink(c), 0.55), opacity="0.8")
     for px, py in lit:
         c.svg.el("rect", x=px, y=py, width=cell * 0.88, height=cell * 0.88 * p.tilt, fill=lighten(color, 0.45), opacity="0.9")
         c.glow.el("rect", x=px, y=py, width=cell * 0.88, height=cell * 0.88 * p.tilt, fill=color)

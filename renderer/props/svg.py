@@ -47,6 +47,9 @@ def stable_id(*parts: object) -> str:
     return f"{zlib.crc32(repr(parts).encode()):08x}"
 
 
+SHAPES = {"rect", "circle", "ellipse", "path", "polygon", "line", "polyline"}
+
+
 class Svg:
     """Collects elements and the gradient definitions they use."""
 
@@ -55,6 +58,7 @@ class Svg:
         self.defs: list[str] = []
         self.body: list[str] = []
         self._count = 0
+        self._known: dict[str, str] = {}     # gradient definition -> its id (identical ones are shared)
 
     def uid(self, kind: str) -> str:
         self._count += 1
@@ -64,6 +68,13 @@ class Svg:
         self.body.append(element)
 
     def el(self, name: str, children: str = "", **attrs) -> None:
+        if "opacity" in attrs and name in SHAPES and not children:
+            # opacity on an element makes resvg paint it in an offscreen layer (slow for big
+            # shapes); fill- and stroke-opacity give the same look for a single shape
+            alpha = attrs.pop("opacity")
+            if alpha is not None:
+                attrs.setdefault("fill_opacity", alpha)
+                attrs.setdefault("stroke_opacity", alpha)
         self.body.append(tag(name, attrs, children))
 
     def linear(self, stops: Sequence[tuple[float, str, float]], x1: float = 0, y1: float = 0,
@@ -73,18 +84,21 @@ class Svg:
         Coordinates are fractions of the shape's bounding box, or, with `user`
         (x1, y1, x2, y2), absolute panel coordinates.
         """
-        gid = self.uid("lg")
         coords = ({"x1": user[0], "y1": user[1], "x2": user[2], "y2": user[3], "gradientUnits": "userSpaceOnUse"}
                   if user else {"x1": float(x1), "y1": float(y1), "x2": float(x2), "y2": float(y2)})
-        self.defs.append(tag("linearGradient", {"id": gid, **coords}, _stops(stops)))
-        return f"url(#{gid})"
+        return self._define("linearGradient", "lg", coords, _stops(stops))
 
     def radial(self, stops: Sequence[tuple[float, str, float]], cx: float = 0.5, cy: float = 0.5,
                r: float = 0.5) -> str:
-        gid = self.uid("rg")
-        self.defs.append(tag("radialGradient", {"id": gid, "cx": float(cx), "cy": float(cy), "r": float(r)},
-                             _stops(stops)))
-        return f"url(#{gid})"
+        return self._define("radialGradient", "rg", {"cx": float(cx), "cy": float(cy), "r": float(r)}, _stops(stops))
+
+    def _define(self, element: str, kind: str, attrs: dict, children: str) -> str:
+        key = tag(element, attrs, children)
+        if key not in self._known:
+            gid = self.uid(kind)
+            self._known[key] = gid
+            self.defs.append(tag(element, {"id": gid, **attrs}, children))
+        return f"url(#{self._known[key]})"
 
     def clip(self, shape: str) -> str:
         """A clip path from one shape element; returns 'url(#id)'."""
