@@ -115,7 +115,7 @@ def plan_grid(cells: list[list[Cell]], box: Rect, *, family: str, min_size: floa
 def batch_grid(p: BatchGrid, ctx: PropContext):
     """The demo's padded batch: rows of token cells, padding (mask 0) dim, with the tensor's shape."""
     c = Canvas("batch_grid", p, ctx)
-    batch = need(c.trace("batch_grid"), "batch", "batch_grid",
+    batch = need(c.trace(), "batch",
                  "give the demo other prompts to batch with: `batch_with: [...]` in novapress.yaml")
     cells = batch_cells(batch)
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
@@ -127,7 +127,7 @@ def batch_grid(p: BatchGrid, ctx: PropContext):
     plan = plan_grid(cells, box, family=family, min_size=c.min_text, max_size=MAX_SIZE_U * c.u, pad_label=p.pad_label,
                      show_ids=p.show_ids, users=p.users, caption_h=caption_h)
     if plan is None:
-        raise PropError(f"batch_grid: {n_rows} prompts do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
+        raise PropError(f"{n_rows} prompts do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger or batch fewer prompts")
     s, cell_h = plan.size, plan.cell_h
     dx = dy = cell_h * DEPTH

@@ -29,7 +29,7 @@ def pct(p: float) -> str:
 
 
 def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
-    nt = need(trace, "next_token", "prob_bars", "re-run the demo")
+    nt = need(trace, "next_token", "re-run the demo")
     if temperature is None:
         rows = nt["top"]
     else:
@@ -123,7 +123,7 @@ def chart_frame(c: Canvas, color: str, title: str | None, frame: bool) -> tuple[
 def prob_bars(p: ProbBars, ctx: PropContext):
     """The model's top-k next tokens as glowing bars with their probabilities."""
     c = Canvas("prob_bars", p, ctx)
-    trace = c.trace("prob_bars")
+    trace = c.trace()
     color = c.theme.color(p.color) if p.color else c.theme.station_color(4)
     rows = top_tokens(trace, p.temperature, p.k)
     title = p.title
@@ -132,7 +132,7 @@ def prob_bars(p: ProbBars, ctx: PropContext):
     area, _ = chart_frame(c, color, title, p.frame)
     size = _fit_size(c, rows, area)
     if size is None:
-        raise PropError(f"prob_bars: {len(rows)} bars do not fit a {c.box.w:.0f}x{c.box.h:.0f} px box at the smallest "
+        raise PropError(f"{len(rows)} bars do not fit a {c.box.w:.0f}x{c.box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger or lower k")
     bar_rows(c, rows, area, color, size=size, name="bar")
     c.keep_clear(c.box)
@@ -154,8 +154,8 @@ TEMPERATURE_COLORS = ("blue", "magenta", "amber", "red", "lime")   # cool to hot
 def temperature_bars(p: TemperatureBars, ctx: PropContext):
     """The same next-token top-k at several temperatures, side by side on one scale: low T sharpens, high T flattens."""
     c = Canvas("temperature_bars", p, ctx)
-    trace = c.trace("temperature_bars")
-    temps = need(trace, "next_token", "temperature_bars", "re-run the demo").get("temperatures") or []
+    trace = c.trace()
+    temps = need(trace, "next_token", "re-run the demo").get("temperatures") or []
     if not temps:
         raise PropError("temperature_bars: the trace has no temperatures; list some in the demo's `temperatures:`")
     box = c.box
@@ -178,7 +178,7 @@ def temperature_bars(p: TemperatureBars, ctx: PropContext):
         if size and (best is None or size > best[0]):
             best = (size, across)
     if best is None:
-        raise PropError(f"temperature_bars: {n} charts of {p.k} bars do not fit a {box.w:.0f}x{box.h:.0f} px box at "
+        raise PropError(f"{n} charts of {p.k} bars do not fit a {box.w:.0f}x{box.h:.0f} px box at "
                         f"the smallest legible text; make the prop larger or lower k")
     size, across = best
     areas, colors = [], []
@@ -245,7 +245,7 @@ def _short(label: str, limit: int) -> str:
 def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     """The demo's attention map: which earlier token each token looks at, tokens on both axes."""
     c = Canvas("attention_heatmap", p, ctx)
-    att = need(c.trace("attention_heatmap"), "attention", "attention_heatmap",
+    att = need(c.trace(), "attention",
                "record one with `attention: [layer, head]` in the demo (novapress.yaml)")
     box = c.box
     color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
@@ -263,7 +263,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
         if plan:
             break
     if plan is None:
-        raise PropError(f"attention_heatmap: the tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
+        raise PropError(f"the tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger")
     n = len(all_labels) - start
     weights = [row[start:] for row in att["weights"][start:]]

@@ -134,13 +134,22 @@ def badge_radius(c: Canvas, gate_width: float) -> float:
     return max(gate_width * BADGE, c.min_text * 0.78)
 
 
-def sign(c: Canvas, text: str, box: Rect, color: str, *, name: str) -> None:
+def sign(c: Canvas, text: str, box: Rect, color: str, *, name: str, size: int | None = None) -> None:
     """A holographic sign: glass plate with the label lettered in the signage font."""
     glass(c, box, color, radius=2 * c.u, tint=0.8, opacity=0.78, brackets=False)
     corner_brackets(c, box, color, width=1.4 * c.u)
     pad = min(box.h * 0.15, 4 * c.u)
     c.text(text, box.inset(pad * 1.5, pad), role="label", color="#ffffff", glow=color, wrap=True, weight=700,
-           size=int(min(box.h - 2 * pad, c.min_text * SIGN_TEXT)), name=name)
+           size=size or int(min(box.h - 2 * pad, c.min_text * SIGN_TEXT)), name=name)
+
+
+def sign_size(c: Canvas, text: str, size: int, max_w: float) -> tuple[float, float]:
+    """Width and height of a sign holding `text` at `size`, on as few lines as `max_w` allows."""
+    from .measure import text_width, wrap
+    pad = 4 * c.u
+    lines = wrap(text, c.theme.fonts.label, size, max_w - 3 * pad - 2 * c.u, 700)
+    widest = max(text_width(line, c.theme.fonts.label, size, 700) for line in lines)
+    return min(max_w, widest * 1.04 + 3 * pad + 2 * c.u), size * LINE_HEIGHT * len(lines) + 2 * pad + 2 * c.u
 
 
 class ConveyorBelt(PropParams):
@@ -340,7 +349,8 @@ def station(p: Station, ctx: PropContext):
     label = p.label
     if label is None:
         label = f"{p.number}. {c.theme.stations[(p.number - 1) % len(c.theme.stations)].name}"
-    sign_h = c.min_text * SIGN_TEXT * LINE_HEIGHT * 2 + 8 * c.u if p.show_label else 0
+    sign_text = int(max(c.min_text * SIGN_TEXT, min(box.w * 0.05, 24 * c.u)))
+    sign_w, sign_h = sign_size(c, label, sign_text, box.w) if p.show_label else (0.0, 0.0)
     plat_h = box.h * 0.10 if p.platform else 0
     gate_h = box.h - sign_h - plat_h - box.h * 0.06
     gate_w = min(box.w * 0.8, gate_h * 0.66)
@@ -362,9 +372,9 @@ def station(p: Station, ctx: PropContext):
     c.anchor("top", cx, base_y - gate_h)
     c.anchor("center", cx, opening_y)
     if p.show_label:
-        sw = min(box.w, max(gate_w * 1.6, box.w * 0.9))
+        sw = min(box.w, max(sign_w, gate_w * 1.2))
         sbox = Rect(cx - sw / 2, box.y1 - sign_h, sw, sign_h)
-        sign(c, label, sbox, color, name="station label")
+        sign(c, label, sbox, color, name="station label", size=sign_text)
         c.anchor("label", sbox.cx, sbox.y)
     c.keep_clear(Rect(cx - gate_w / 2, box.y, gate_w, box.h))
     return c.art()

@@ -43,13 +43,13 @@ def printable(display: str) -> str:
     return display.translate(PRINTABLE)
 
 
-def need(trace: dict[str, Any] | None, key: str, prop: str, fix: str) -> Any:
-    """trace[key], or a PropError naming the prop and how to get that data."""
+def need(trace: dict[str, Any] | None, key: str, fix: str) -> Any:
+    """trace[key], or a PropError saying how to get that data."""
     if trace is None:
-        raise PropError(f"{prop} shows live data: give it `demo: <name>` (a demo from novapress.yaml)")
+        raise PropError("it shows live data: give the prop `demo: <name>` (a demo from novapress.yaml)")
     value = trace.get(key)
     if value is None:
-        raise PropError(f"{prop}: the trace of demo '{trace.get('demo', '?')}' has no {key}; {fix}")
+        raise PropError(f"the trace of demo '{trace.get('demo', '?')}' has no {key}; {fix}")
     return value
 
 

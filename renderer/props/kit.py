@@ -66,10 +66,10 @@ class Canvas:
     def anchor(self, name: str, x: float, y: float) -> None:
         self.anchors[name] = (round(x, 1), round(y, 1))
 
-    def trace(self, prop: str) -> dict:
+    def trace(self) -> dict:
         """The demo's trace, which this prop needs; the panel's model tag will name its model."""
         if self.ctx.demo is None:
-            raise PropError(f"{prop} shows live data: give it `demo: <name>` (a demo from novapress.yaml)")
+            raise PropError("it shows live data: give the prop `demo: <name>` (a demo from novapress.yaml)")
         self.model = self.ctx.demo["model"]["display"]
         return self.ctx.demo
 

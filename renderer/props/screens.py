@@ -26,9 +26,9 @@ Source = Literal["greedy", "top_k", "top_p", "beam", "prompt"]
 def screen_text(trace: dict, source: Source, stream_tokens: int | None) -> str:
     if source == "prompt":
         return trace["prompt"]
-    strategies = need(trace, "strategies", "text_screen", "re-run the demo")
+    strategies = need(trace, "strategies", "re-run the demo")
     if source not in strategies:
-        raise PropError(f"text_screen: the trace has no '{source}' output (it has: {', '.join(strategies)})")
+        raise PropError(f"the trace has no '{source}' output (it has: {', '.join(strategies)})")
     run = strategies[source]
     if stream_tokens is not None:
         return "".join(t["text"] for t in run["tokens"][:stream_tokens])

@@ -37,10 +37,10 @@ def tensor_grid(p: TensorGrid, ctx: PropContext):
     caption = None
     if label is None and ctx.demo is not None:
         stage = p.stage or "embeddings"
-        shapes = {s["stage"]: s["shape"] for s in need(ctx.demo, "shapes", "tensor_grid", "re-run the demo")}
+        shapes = {s["stage"]: s["shape"] for s in need(ctx.demo, "shapes", "re-run the demo")}
         if stage not in shapes:
             from ..errors import suggest
-            raise PropError(f"tensor_grid: the trace has no stage '{stage}'{suggest(stage, shapes)}")
+            raise PropError(f"the trace has no stage '{stage}'{suggest(stage, shapes)}")
         label = shape_text(shapes[stage])
         caption = stage
         c.model = ctx.demo["model"]["display"]
@@ -214,7 +214,7 @@ def shape_flow(p: ShapeFlow, ctx: PropContext):
     """The real tensor shapes through the model, stage by stage, as holographic chips on a neon path."""
     c = Canvas("shape_flow", p, ctx)
     box = c.box
-    shapes = need(c.trace("shape_flow"), "shapes", "shape_flow", "re-run the demo (its trace has no shapes)")
+    shapes = need(c.trace(), "shapes", "re-run the demo (its trace has no shapes)")
     stages = shape_stages(shapes, p.blocks)
     color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
     n = len(stages)
@@ -250,7 +250,7 @@ def shape_flow(p: ShapeFlow, ctx: PropContext):
             break
     if best is None:
         w, h = chip_size(lo, True)
-        raise PropError(f"shape_flow: {n} stages need chips of {w:.0f}x{h:.0f} px at the smallest legible text; "
+        raise PropError(f"{n} stages need chips of {w:.0f}x{h:.0f} px at the smallest legible text; "
                         f"the box ({box.w:.0f}x{box.h:.0f} px) holds too few: make it larger")
     size, rows, cols, inline = best
     w, h = chip_size(size, inline)
