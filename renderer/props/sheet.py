@@ -196,6 +196,9 @@ VARIANTS: list[tuple[str, dict, int]] = [
                                   "4. DECODING", "5. POSTPROCESSING", "6. SERVING"]}, 2),
     ("conveyor_belt", {"stations": 3, "first": 4, "view": "straight"}, 2),
     ("token_cubes", {"tokens": ["Why", " is", " the", " sky", " blue", "?"] * 10, "show_ids": False}, 1),
+    ("prob_bars", {"temperature": 1.5, "k": 6}, 1),
+    ("text_screen", {"stream_tokens": 6, "title": "streaming"}, 1),
+    ("batch_grid", {"show_ids": True}, 1),
 ]
 
 
