@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from . import balloons, cast as cast_art, lettering, scene
 from .errors import InputError, Problem
 from .geometry import Rect
-from .layout import BoxRequest, panel_rects, place_boxes, tail_points
+from .layout import BoxRequest, label_room, panel_rects, place_boxes, tail_points
 from .props import REGISTRY, PropArt, PropContext
 from .raster import rasterize_region
 from .storyboard import CastMember, LoadedStoryboard, Panel
@@ -185,9 +185,13 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     figures = []
     for ci, c in enumerate(panel.cast):
         member = ctx.cast[c.who]
-        fig = cast_art.render_figure(member.art, c.pose, c.expression, c.facing, max(8, round(c.height * h)))
-        x = round(c.at[0] * w - fig.image.width / 2)
-        y = round(c.at[1] * h - fig.image.height)
+        # `height` is a scale shared by the cast: Kai and Tensor keep their size relative to Dr. Nova
+        px = max(16, round(c.height * h * cast_art.relative_height(member.art)))
+        fig = cast_art.render_figure(member.art, c.pose, c.expression, c.facing, px)
+        # `at` is where the figure stands (or hovers): its base point, not its image's corner
+        bx, by = fig.anchors.get("base", (fig.image.width / 2, fig.image.height))
+        x = round(c.at[0] * w - bx)
+        y = round(c.at[1] * h - by)
         figures.append((c, fig, x, y))
         out.faces[c.who] = fig.face.offset(x, y)
         out.bodies[c.who] = Rect(x, y, fig.image.width, fig.image.height)
@@ -209,15 +213,13 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     except InputError as err:
         problems.items += err.problems
 
-    # 4. a small tag naming the model whose data the panel shows (placed first: balloons avoid it)
     overlay: list[str] = []
     pending: list[tuple] = []
-    if out.models:
-        keepout.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending))
+    # what no balloon or box may cover: faces, the model tag (and, below, labels)
+    blocked = [f.inset(-unit * 6) for f in out.faces.values()]
 
-    # 5. lettering: labels, narration, captions, balloons, in the author's order
-    faces = [f.inset(-unit * 6) for f in out.faces.values()]
-    _letter_panel(sb, pi, panel, image, out, ctx, tctx, anchors, keepout, faces, problems, overlay, pending)
+    # 4. lettering: labels, the model tag, narration, captions, balloons, in the author's order
+    _letter_panel(sb, pi, panel, image, out, ctx, tctx, anchors, keepout, blocked, problems, overlay, pending)
     out.image = image
     return out
 
@@ -312,7 +314,7 @@ def _paste(image: Image.Image, fig: Image.Image, x: int, y: int) -> None:
 # --- lettering ------------------------------------------------------------------------------------
 
 def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderContext, tctx, anchors,
-                  keepout: list[Rect], faces: list[Rect], problems: _Problems, overlay: list[str],
+                  keepout: list[Rect], blocked: list[Rect], problems: _Problems, overlay: list[str],
                   pending: list[tuple]) -> None:
     """Place and draw every text element. `overlay` collects box shapes (SVG) and `pending` the
     text drawn on top of them, so all shapes rasterise in one pass."""
@@ -342,11 +344,13 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         size = ctx.px(theme.lettering.size) * (t.size or 1.0)
         color = theme.palette["text"]
         glow = theme.color(t.color) if t.color else theme.label.glow
+        max_w = label_room(t.anchor, anchors, [u.anchor for u in panel.text if u.kind == "label"], w - 2 * inset,
+                           gap=unit * 16)
         # signage reads best on one line: shrink a little before breaking it
-        block = lettering.fit_block(rendered[ti], theme.fonts.label, w - 2 * inset, h * 0.3, max_size=size,
+        block = lettering.fit_block(rendered[ti], theme.fonts.label, max_w, h * 0.3, max_size=size,
                                     min_size=size * 0.7, wrap_lines=False, weight=800)
         if block is None:
-            block = lettering.fit_block(rendered[ti], theme.fonts.label, w - 2 * inset, h * 0.3, max_size=size,
+            block = lettering.fit_block(rendered[ti], theme.fonts.label, max_w, h * 0.3, max_size=size,
                                         min_size=ctx.px(theme.lettering.small_print), wrap_lines=True, weight=800)
         if block is None:
             problems.add(base + ("text", ti), f"{where}: label '{rendered[ti]}' does not fit the panel; shorten it")
@@ -368,8 +372,13 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         y = min(max(cy - block.h / 2, inset), h - inset - block.h)
         lettering.draw_glow_text(image, block, x, y, color, glow, "center", radius=max(2, block.size / 5))
         r = Rect(x, y, block.w, block.h)
-        faces.append(r.inset(-unit * 4))     # balloons never cover a label (same rule as faces)
+        blocked.append(r.inset(-unit * 4))   # balloons never cover a label (same rule as faces)
         out.elements.append(Element("label", rendered[ti], r, r, index=ti))
+
+    # a small tag naming the model whose data the panel shows, where it hides least
+    if out.models:
+        avoid = keepout + out.prop_texts + [e.box for e in out.elements] + list(out.faces.values())
+        blocked.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending, avoid))
 
     # narration, captions and balloons: sized first, then placed together in reading order
     requests, jobs = [], []
@@ -383,14 +392,14 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
             continue
         jobs.append(job)
         requests.append(job["request"])
-    boxes = place_boxes(pr, requests, faces=faces, keepout=keepout,
+    boxes = place_boxes(pr, requests, blocked=blocked, keepout=keepout,
                         bodies=list(out.bodies.values()), inset=inset)
     for job, box in zip(jobs, boxes):
         t, ti = job["element"], job["index"]
         if box is None and job.get("smaller") is not None:
             # retry this one element at its minimum size before giving up
             job = job["smaller"]
-            box = place_boxes(pr, [job["request"]], faces=faces,
+            box = place_boxes(pr, [job["request"]], blocked=blocked,
                               keepout=keepout + [e.box for e in out.elements], bodies=[], inset=inset)[0]
         if box is None:
             problems.add(base + ("text", ti), f"{where}: no room for the {t.kind} '{lettering._short(rendered[ti])}' "
@@ -523,14 +532,18 @@ def _toward(box: Rect, mouth, face: Rect | None):
 
 
 def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, model: str,
-               overlay: list[str], pending: list[tuple]) -> Rect:
+               overlay: list[str], pending: list[tuple], avoid: list[Rect]) -> Rect:
     theme, unit = ctx.theme, ctx.unit
     px = int(ctx.px(theme.model_tag.size))
     text = f"live data: {model}"
     block = lettering.make_block([text], theme.fonts.mono, px, mono=True)
     pad = px * 0.45
     w, h = block.w + 2 * pad, block.h + pad
-    box = Rect(size[0] - w - unit * 8, size[1] - h - unit * 8, w, h)
+    m = unit * 8
+    corners = [Rect(size[0] - w - m, size[1] - h - m, w, h), Rect(m, size[1] - h - m, w, h),
+               Rect(size[0] - w - m, m, w, h), Rect(m, m, w, h)]
+    # the corner where it hides the least of the art and text (bottom-right when free)
+    box = min(corners, key=lambda c: sum((c.intersect(a) or Rect(0, 0, 0, 0)).area for a in avoid))
     overlay.append(balloons.tag_svg(box, fill=theme.model_tag.fill))
     x, y = lettering.place_block(block, box, "center", "middle")
     pending.append((block, x, y, theme.model_tag.text, "center"))

@@ -91,12 +91,12 @@ class BoxRequest:
     name: str = ""
 
 
-def place_boxes(panel: Rect, requests: list[BoxRequest], *, faces: list[Rect], keepout: list[Rect],
+def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect], keepout: list[Rect],
                 bodies: list[Rect], inset: float) -> list[Rect | None]:
     """Place boxes in reading order. Returns a Rect per request, or None where no room was found.
 
-    Hard rules: inside the panel (inset from the border), never over a face, never over an
-    earlier box, and never up-and-left of the previous balloon (reading order). Soft: stay near
+    Hard rules: inside the panel (inset from the border), never over anything `blocked` (faces,
+    labels, the model tag), never over an earlier box, and never up-and-left of the previous balloon (reading order). Soft: stay near
     the top and near the speaker, keep props' important areas and bodies clear.
     """
     area = panel.inset(inset)
@@ -108,7 +108,7 @@ def place_boxes(panel: Rect, requests: list[BoxRequest], *, faces: list[Rect], k
         for cand in _candidates(area, req):
             if not area.contains(cand):
                 continue
-            if any(cand.overlaps(f) for f in faces):
+            if any(cand.overlaps(b) for b in blocked):
                 continue
             if any(cand.overlaps(p.inset(-inset / 2)) for p in placed):
                 continue
@@ -138,13 +138,14 @@ def _candidates(area: Rect, req: BoxRequest):
         yield Rect(req.at[0] - req.w / 2, req.at[1] - req.h / 2, req.w, req.h)
         return
     if req.corner:
-        corners = ["top-left", "top-right", "bottom-left", "bottom-right"]
-        if req.place in corners:
-            corners.remove(req.place)
-            corners.insert(0, req.place)
-        for name in corners:
+        # each corner, then slid along the panel's edge away from it (still flush with one side)
+        for name in ("top-left", "top-right", "bottom-left", "bottom-right"):
             fx, fy = PLACES[name]
-            yield Rect(area.x + fx * (area.w - req.w), area.y + fy * (area.h - req.h), req.w, req.h)
+            x0, y0 = area.x + fx * (area.w - req.w), area.y + fy * (area.h - req.h)
+            for k in range(17):
+                t = k / 16
+                yield Rect(x0, area.y + (area.h - req.h) * (t if fy == 0 else 1 - t), req.w, req.h)
+                yield Rect(area.x + (area.w - req.w) * (t if fx == 0 else 1 - t), y0, req.w, req.h)
         return
     steps_x = 24
     steps_y = 16
@@ -159,14 +160,10 @@ def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: lis
     scale = max(area.w, area.h)
     cost = 0.0
     if req.corner:
-        order = ["top-left", "top-right", "bottom-left", "bottom-right"]
-        if req.place in order:
-            order.remove(req.place)
-            order.insert(0, req.place)
-        for rank, name in enumerate(order):
-            fx, fy = PLACES[name]
-            if abs(c.x - (area.x + fx * (area.w - c.w))) < 1 and abs(c.y - (area.y + fy * (area.h - c.h))) < 1:
-                cost += rank * 0.3
+        # near the asked-for corner (top-left by default), as far as the room allows
+        fx, fy = PLACES[req.place] if req.place in PLACES else (0.0, 0.0)
+        tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
+        cost += 2.0 * math.hypot(c.x - tx, c.y - ty) / scale
     elif req.place is not None:
         fx, fy = PLACES[req.place]
         tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
@@ -188,6 +185,21 @@ def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: lis
         if inter is not None:
             cost += 1.5 * inter.area / c.area
     return cost
+
+
+def label_room(anchor: str | None, anchors: dict[str, tuple[float, float]], label_anchors: list[str | None],
+               full: float, gap: float) -> float:
+    """Width a label at `anchor` may take: up to halfway to the next anchored label on its line."""
+    if not anchor or anchor not in anchors:
+        return full
+    ax, ay = anchors[anchor]
+    room = full
+    for other in label_anchors:
+        if other and other != anchor and other in anchors:
+            ox, oy = anchors[other]
+            if abs(oy - ay) < full * 0.1 and ox != ax:
+                room = min(room, abs(ox - ax) - gap)
+    return max(room, gap)
 
 
 # --- tails ----------------------------------------------------------------------------------------

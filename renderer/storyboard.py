@@ -98,8 +98,10 @@ class Scene(_Strict):
 
 class CastPlacement(_Strict):
     who: str
-    at: tuple[Frac, Frac] = Field(description="x of the figure's centre and y of its feet, in panel fractions.")
-    height: float = Field(0.7, gt=0, le=4, description="Figure height as a fraction of the panel height.")
+    at: tuple[Frac, Frac] = Field(description="Where the figure stands (Tensor: the bottom of its thruster glow), "
+                                              "x and y in panel fractions.")
+    height: float = Field(0.7, gt=0, le=4, description="Scale: the fraction of the panel height Dr. Nova would fill "
+                                                       "(Kai is 0.9 of her, Tensor 0.68).")
     pose: str = "watching"
     expression: str = "neutral"
     facing: Literal["left", "right"] = "right"
@@ -301,10 +303,10 @@ def check_storyboard(sb: LoadedStoryboard, cast: dict[str, CastMember], demos: d
             except ValidationError as err:
                 for p in validation_problems(err, _Shifted(src, path), ptype.params):
                     problems.append(p)
-            if ptype.needs_demo:
-                if not prop.demo:
-                    add(path, f"prop '{prop.type}' shows model data: give it 'demo:' (one of: {', '.join(board.demos) or 'none declared'})")
-                elif prop.demo not in board.demos:
+            if ptype.needs_demo and not prop.demo:
+                add(path, f"prop '{prop.type}' shows model data: give it 'demo:' (one of: {', '.join(board.demos) or 'none declared'})")
+            if prop.demo:
+                if prop.demo not in board.demos:
                     add(path + ("demo",), f"demo '{prop.demo}' is not declared in this page's demos: list"
                                           f"{suggest(prop.demo, board.demos)}; add it to 'demos:' at the top")
             if prop.id:

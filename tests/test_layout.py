@@ -37,7 +37,7 @@ def test_balloons_avoid_faces_stay_inside_and_keep_reading_order():
     panel = Rect(0, 0, 1000, 700)
     faces = [Rect(100, 150, 120, 140), Rect(700, 160, 120, 140)]
     reqs = [BoxRequest(300, 140, target=(160, 260)), BoxRequest(300, 140, target=(760, 260))]
-    boxes = place_boxes(panel, reqs, faces=faces, keepout=[], bodies=[], inset=12)
+    boxes = place_boxes(panel, reqs, blocked=faces, keepout=[], bodies=[], inset=12)
     assert all(b is not None for b in boxes)
     for b in boxes:
         assert panel.inset(12).contains(b)
@@ -50,7 +50,7 @@ def test_balloons_avoid_faces_stay_inside_and_keep_reading_order():
 
 def test_no_room_gives_none():
     panel = Rect(0, 0, 300, 200)
-    boxes = place_boxes(panel, [BoxRequest(290, 190)], faces=[Rect(100, 50, 100, 100)], keepout=[], bodies=[], inset=10)
+    boxes = place_boxes(panel, [BoxRequest(290, 190)], blocked=[Rect(100, 50, 100, 100)], keepout=[], bodies=[], inset=10)
     assert boxes == [None]
 
 
