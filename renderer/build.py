@@ -51,6 +51,11 @@ class Project:
     storyboards: list[LoadedStoryboard]
     decks: list[Path] = field(default_factory=list)
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Cast id -> the name readers see."""
+        return {k: m.name for k, m in self.cast.items()}
+
     def demos_for_comic(self) -> set[str]:
         return {d for sb in self.storyboards for d in sb.board.demos}
 
@@ -280,7 +285,7 @@ def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> Non
         with state.reporter.steps(len(todo), "writing pages"):
             for sb, inputs in todo:
                 state.reporter.step(f"writing {sb.page_name}")
-                outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, state.traces)
+                outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, state.traces, project.names)
                 state.done(f"page:{sb.name}", inputs, outputs)
     if skip or only:
         return
@@ -333,7 +338,7 @@ def render_one(args) -> int:
         write_bytes(target, png_bytes(render.panels[args.panel].image.convert("RGB"), config.comic.dpi))
         reporter.info(f"wrote {rel(target)}")
     else:
-        for p in write_page(sb, render, comic, config.comic.dpi, traces):
+        for p in write_page(sb, render, comic, config.comic.dpi, traces, project.names):
             reporter.info(f"wrote {rel(p)}")
     return 0
 

@@ -34,18 +34,19 @@ def png_bytes(image: Image.Image, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def write_page(sb: LoadedStoryboard, render: PageRender, comic_dir: Path, dpi: int, traces: dict) -> list[Path]:
+def write_page(sb: LoadedStoryboard, render: PageRender, comic_dir: Path, dpi: int, traces: dict,
+               names: dict[str, str] | None = None) -> list[Path]:
     """page-NN.png, page-NN.md (transcript) and one PNG per panel. Returns the paths written."""
     name = sb.page_name
     pages, panels = comic_dir / "pages", comic_dir / "panels"
     written = [write_bytes(pages / f"{name}.png", png_bytes(render.image, dpi))]
     for pid, pr in render.panels.items():
         written.append(write_bytes(panels / f"{name}-{pid}.png", png_bytes(pr.image.convert("RGB"), dpi)))
-    written.append(write_text(pages / f"{name}.md", transcript(sb, render, traces)))
+    written.append(write_text(pages / f"{name}.md", transcript(sb, render, traces, names or {})))
     return written
 
 
-def transcript(sb: LoadedStoryboard, render: PageRender, traces: dict) -> str:
+def transcript(sb: LoadedStoryboard, render: PageRender, traces: dict, names: dict[str, str]) -> str:
     """The page in words, panel by panel in reading order: the page's alt text."""
     from .layout import reading_order
 
@@ -55,20 +56,20 @@ def transcript(sb: LoadedStoryboard, render: PageRender, traces: dict) -> str:
     panels = {p.id: p for p in board.panels}
     for n, pid in enumerate(order, 1):
         panel, pr = panels[pid], render.panels[pid]
-        lines.append(f"## Panel {n} ({panel.shot})")
+        lines.append(f"## Panel {n} ({panel.shot}) {{#{pid}}}")
         lines.append("")
         if panel.description.strip():
             lines.append(_rendered_description(sb, panel, traces))
             lines.append("")
         if panel.cast:
-            who = ", ".join(f"{c.who} ({c.pose}, {c.expression})" for c in panel.cast)
+            who = ", ".join(f"{names.get(c.who, c.who)} ({c.pose}, {c.expression})" for c in panel.cast)
             lines.append(f"*In the panel:* {who}.")
             lines.append("")
         for el in sorted((e for e in pr.elements if e.index >= 0), key=lambda e: e.index):
             if el.kind == "speech":
-                lines.append(f"**{el.who}:** {el.text}")
+                lines.append(f"**{names.get(el.who, el.who)}:** {el.text}")
             elif el.kind == "thought":
-                lines.append(f"**{el.who}** (thinking): {el.text}")
+                lines.append(f"**{names.get(el.who, el.who)}** (thinking): {el.text}")
             elif el.kind == "label":
                 lines.append(f"*Label:* {el.text}")
             else:
@@ -102,7 +103,7 @@ def write_pdf(pages: list[tuple[str, Path]], target: Path, dpi: int, title: str,
             im.convert("RGB").save(buf, "PDF", resolution=dpi)
         writer.append(io.BytesIO(buf.getvalue()))
     for i, (bookmark, _) in enumerate(pages):
-        writer.add_outline_item(bookmark, i)
+        writer.add_outline_item(title=bookmark, page_number=i)
     stamp = time.strftime("D:%Y%m%d%H%M%SZ", time.gmtime(source_date_epoch()))
     writer.add_metadata({"/Title": title, "/Author": author, "/Creator": "novapress",
                          "/Producer": "novapress", "/CreationDate": stamp, "/ModDate": stamp})
