@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:   # --help, or a usage error already printed in one line
+        return int(done.code or 0)
     if not args.command:
         _parser().print_help()
         return EXIT_BAD_INPUT

@@ -509,8 +509,13 @@ def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overla
     mouth = out.mouths.get(t.who)
     face = out.faces.get(t.who)
     tail = trail = None
-    if kind == "speech" and mouth is not None:
-        tail = tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 10)
+    if kind == "speech":
+        reach = 0.62
+        if mouth is None:   # off-panel speaker: the tail runs out through the nearer side border
+            w = out.image.width
+            mouth = (w + unit * 40, box.cy + box.h * 0.6) if box.cx > w / 2 else (-unit * 40, box.cy + box.h * 0.6)
+            reach = 1.0
+        tail = tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 10, reach=reach)
         fn = balloons.robot_svg if job["robot"] else balloons.speech_svg
         overlay.append(fn(box, tail, fill=style.fill, stroke=style.stroke, width=stroke_w))
     elif kind == "thought":

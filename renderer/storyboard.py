@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError, Problem, rel, suggest
 from .yamlsrc import Source, load_yaml, validation_problems
@@ -161,16 +161,6 @@ class Storyboard(_Strict):
     layout: list[Row] = Field(min_length=1)
     panels: list[Panel] = Field(min_length=1)
 
-    @field_validator("panels")
-    @classmethod
-    def _unique_ids(cls, panels: list[Panel]) -> list[Panel]:
-        seen = set()
-        for p in panels:
-            if p.id in seen:
-                raise ValueError(f"panel id '{p.id}' is used twice; ids must be unique on a page")
-            seen.add(p.id)
-        return panels
-
 
 @dataclass
 class LoadedStoryboard:
@@ -218,22 +208,23 @@ def load_cast(path: Path) -> tuple[dict[str, CastMember], Source]:
 
 
 def load_storyboard(path: Path, *, cast: dict[str, CastMember], demos: dict[str, Any]) -> LoadedStoryboard:
-    """Parse and fully check one storyboard. Raises InputError with every problem found."""
+    """Parse and fully check one storyboard. Raises InputError with every problem found.
+
+    The schema and the cross-field checks (cast, poses, props, demos, layout) both run on
+    every file, even a partly broken one, so authors see all their mistakes at once.
+    """
     data, src = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError(Problem(src.file, 1, 1, "a storyboard must be a mapping (page:, title:, layout:, panels:)"))
+    problems = cross_checks(data, src, cast, demos)
     try:
         board = Storyboard.model_validate(data)
     except ValidationError as err:
-        problems = validation_problems(err, src, Storyboard)
-        # semantic checks still run on what parsed, so authors see everything at once
-        problems += _semantic_problems_raw(data, src, cast, demos)
-        raise InputError(_dedupe(problems)) from None
-    loaded = LoadedStoryboard(path, board, src)
-    problems = check_storyboard(loaded, cast, demos)
+        problems += validation_problems(err, src, Storyboard)
+        board = None
     if problems:
-        raise InputError(problems)
-    return loaded
+        raise InputError(_dedupe(problems))
+    return LoadedStoryboard(path, board, src)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -245,94 +236,116 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def check_storyboard(sb: LoadedStoryboard, cast: dict[str, CastMember], demos: dict[str, Any]) -> list[Problem]:
-    """Checks that need more than one field: layout vs panels, cast, poses, props, demos, anchors."""
+def _items(value) -> list[tuple[int, Any]]:
+    return list(enumerate(value)) if isinstance(value, list) else []
+
+
+def _dicts(value) -> list[tuple[int, dict]]:
+    return [(i, v) for i, v in _items(value) if isinstance(v, dict)]
+
+
+def cross_checks(data: dict, src: Source, cast: dict[str, CastMember], demos: dict[str, Any]) -> list[Problem]:
+    """Checks that need more than one field: layout vs panels, cast, poses, props, demos, anchors.
+
+    Works on the raw YAML data and skips whatever is malformed (the schema reports that).
+    """
     from . import cast as cast_art
     from .props import REGISTRY
 
-    board, src = sb.board, sb.source
     problems: list[Problem] = []
 
-    def add(path: tuple, message: str, at_key: bool = False) -> None:
-        problems.append(src.problem(path, message, at_key=at_key))
+    def add(path: tuple, message: str) -> None:
+        problems.append(src.problem(path, message))
 
-    for i, name in enumerate(board.demos):
-        if name not in demos:
+    page_demos = [d for _, d in _items(data.get("demos")) if isinstance(d, str)]
+    for i, name in _items(data.get("demos")):
+        if isinstance(name, str) and name not in demos:
             add(("demos", i), f"unknown demo '{name}'{suggest(name, demos)}; define it under demos: in novapress.yaml")
 
-    panel_ids = [p.id for p in board.panels]
-    placed: dict[str, tuple] = {}
-    for r, row in enumerate(board.layout):
-        for c, ref in enumerate(row.panels):
+    panels = _dicts(data.get("panels"))
+    panel_ids = [p.get("id") for _, p in panels if isinstance(p.get("id"), str)]
+    seen_ids: set[str] = set()
+    for i, p in panels:
+        pid = p.get("id")
+        if isinstance(pid, str) and pid in seen_ids:
+            add(("panels", i, "id"), f"panel id '{pid}' is used twice; ids must be unique on a page")
+        seen_ids.add(pid)
+    placed: set[str] = set()
+    for r, row in _dicts(data.get("layout")):
+        for c, ref in _items(row.get("panels")):
             refs = [(("layout", r, "panels", c), ref)]
-            if isinstance(ref, StackRef):
-                refs = [(("layout", r, "panels", c, "stack", k), s) for k, s in enumerate(ref.stack)]
+            if isinstance(ref, dict) and "stack" in ref:
+                refs = [(("layout", r, "panels", c, "stack", k), s) for k, s in _items(ref["stack"])]
             for path, item in refs:
-                pid = item if isinstance(item, str) else item.id
+                pid = item.get("id") if isinstance(item, dict) else item
+                if not isinstance(pid, str):
+                    continue
                 if pid not in panel_ids:
                     add(path, f"layout names panel '{pid}', which is not among the panels{suggest(pid, panel_ids)}")
                 elif pid in placed:
                     add(path, f"panel '{pid}' appears twice in the layout")
-                placed[pid] = path
-    for i, pid in enumerate(panel_ids):
-        if pid not in placed:
-            add(("panels", i, "id"), f"panel '{pid}' is not placed in the layout; add it to a row")
+                placed.add(pid)
+    if isinstance(data.get("layout"), list):
+        for i, p in panels:
+            if isinstance(p.get("id"), str) and p["id"] not in placed:
+                add(("panels", i, "id"), f"panel '{p['id']}' is not placed in the layout; add it to a row")
 
-    for pi, panel in enumerate(board.panels):
+    for pi, panel in panels:
         base = ("panels", pi)
+        pname = panel.get("id", pi)
         prop_ids: dict[str, str] = {}
-        for ci, c in enumerate(panel.cast):
+        for ci, c in _dicts(panel.get("cast")):
             path = base + ("cast", ci)
-            if c.who not in cast:
-                add(path + ("who",), f"unknown cast member '{c.who}'{suggest(c.who, cast)}")
+            who = c.get("who")
+            if not isinstance(who, str):
                 continue
-            art = cast[c.who].art
-            if c.pose not in cast_art.poses(art):
-                add(path + ("pose",), f"unknown pose '{c.pose}' for {c.who}{suggest(c.pose, cast_art.poses(art))}")
-            if c.expression not in cast_art.expressions(art):
-                add(path + ("expression",),
-                    f"unknown expression '{c.expression}' for {c.who}{suggest(c.expression, cast_art.expressions(art))}")
-        for ri, prop in enumerate(panel.scene.props):
+            if who not in cast:
+                add(path + ("who",), f"unknown cast member '{who}'{suggest(who, cast)}")
+                continue
+            art = cast[who].art
+            for field, valid in (("pose", cast_art.poses(art)), ("expression", cast_art.expressions(art))):
+                value = c.get(field)
+                if isinstance(value, str) and value not in valid:
+                    add(path + (field,), f"unknown {field} '{value}' for {who}{suggest(value, valid)}")
+        scene = panel.get("scene") if isinstance(panel.get("scene"), dict) else {}
+        for ri, prop in _dicts(scene.get("props")):
             path = base + ("scene", "props", ri)
-            if prop.type not in REGISTRY:
-                add(path + ("type",), f"unknown prop type '{prop.type}'{suggest(prop.type, REGISTRY)}")
+            ptype = prop.get("type")
+            if not isinstance(ptype, str):
                 continue
-            ptype = REGISTRY[prop.type]
+            if ptype not in REGISTRY:
+                add(path + ("type",), f"unknown prop type '{ptype}'{suggest(ptype, REGISTRY)}")
+                continue
+            spec = REGISTRY[ptype]
+            params = {k: v for k, v in prop.items() if k not in PropSpec.model_fields}
             try:
-                ptype.params.model_validate(prop.model_extra or {})
+                spec.params.model_validate(params)
             except ValidationError as err:
-                for p in validation_problems(err, _Shifted(src, path), ptype.params):
-                    problems.append(p)
-            if ptype.needs_demo and not prop.demo:
-                add(path, f"prop '{prop.type}' shows model data: give it 'demo:' (one of: {', '.join(board.demos) or 'none declared'})")
-            if prop.demo:
-                if prop.demo not in board.demos:
-                    add(path + ("demo",), f"demo '{prop.demo}' is not declared in this page's demos: list"
-                                          f"{suggest(prop.demo, board.demos)}; add it to 'demos:' at the top")
-            if prop.id:
-                if prop.id in prop_ids:
-                    add(path + ("id",), f"prop id '{prop.id}' is used twice in panel '{panel.id}'")
-                prop_ids[prop.id] = prop.type
-            x, y, w, h = prop.at
-            if w <= 0 or h <= 0:
-                add(path + ("at",), "a prop's width and height (3rd and 4th numbers of at:) must be positive")
-        speakers = {c.who for c in panel.cast}
-        for ti, t in enumerate(panel.text):
+                problems += validation_problems(err, _Shifted(src, path), spec.params)
+            demo = prop.get("demo")
+            if spec.needs_demo and not demo:
+                add(path, f"prop '{ptype}' shows model data: give it 'demo:' (one of: {', '.join(page_demos) or 'none declared'})")
+            if isinstance(demo, str) and demo not in page_demos:
+                add(path + ("demo",), f"demo '{demo}' is not declared in this page's demos: list"
+                                      f"{suggest(demo, page_demos)}; add it to 'demos:' at the top")
+            if isinstance(prop.get("id"), str):
+                if prop["id"] in prop_ids:
+                    add(path + ("id",), f"prop id '{prop['id']}' is used twice in panel '{pname}'")
+                prop_ids[prop["id"]] = ptype
+        for ti, t in _dicts(panel.get("text")):
             path = base + ("text", ti)
-            if t.who is not None:
-                if t.who not in cast:
-                    add(path + ("who",), f"unknown cast member '{t.who}'{suggest(t.who, cast)}")
-                elif t.kind in ("speech", "thought") and t.who not in speakers:
-                    add(path + ("who",), f"{t.who} speaks in panel '{panel.id}' but is not in its cast; "
-                                         "add them to cast: (off-panel speakers are not supported yet)")
-            if t.anchor is not None:
-                pid, _, anchor = t.anchor.partition(".")
+            who = t.get("who")
+            # a speaker not in the panel's cast speaks from off-panel (tail to the border)
+            if isinstance(who, str) and who not in cast:
+                add(path + ("who",), f"unknown cast member '{who}'{suggest(who, cast)}")
+            anchor = t.get("anchor")
+            if isinstance(anchor, str):
+                pid, _, name = anchor.partition(".")
                 if pid not in prop_ids:
-                    add(path + ("anchor",), f"anchor '{t.anchor}': no prop with id '{pid}' in this panel"
-                                            f"{suggest(pid, prop_ids)}")
-                elif not anchor:
-                    add(path + ("anchor",), f"anchor '{t.anchor}' needs the form '<prop id>.<anchor name>'")
-    return _dedupe(problems)
+                    add(path + ("anchor",), f"anchor '{anchor}': no prop with id '{pid}' in this panel{suggest(pid, prop_ids)}")
+                elif not name:
+                    add(path + ("anchor",), f"anchor '{anchor}' needs the form '<prop id>.<anchor name>'")
+    return problems
 
 
 class _Shifted(Source):
@@ -347,26 +360,3 @@ class _Shifted(Source):
 
     def locate_key(self, path):
         return super().locate_key(self._prefix + tuple(path))
-
-
-def _semantic_problems_raw(data: dict, src: Source, cast: dict, demos: dict) -> list[Problem]:
-    """The cast/pose checks on raw data, used when the schema itself failed (best effort)."""
-    from . import cast as cast_art
-
-    problems = []
-    for pi, panel in enumerate(data.get("panels") or []):
-        if not isinstance(panel, dict):
-            continue
-        for ci, c in enumerate(panel.get("cast") or []):
-            if not isinstance(c, dict) or not isinstance(c.get("who"), str):
-                continue
-            path = ("panels", pi, "cast", ci)
-            who = c["who"]
-            if who not in cast:
-                problems.append(src.problem(path + ("who",), f"unknown cast member '{who}'{suggest(who, cast)}"))
-                continue
-            art = cast[who].art
-            pose = c.get("pose")
-            if isinstance(pose, str) and pose not in cast_art.poses(art):
-                problems.append(src.problem(path + ("pose",), f"unknown pose '{pose}' for {who}{suggest(pose, cast_art.poses(art))}"))
-    return problems

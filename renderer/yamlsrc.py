@@ -77,11 +77,14 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Source]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
+        # point at what was opened and not closed (the context) when there is one: that is
+        # where the author's mistake is, not at the end of the file where the parser noticed
+        mark = err.context_mark or err.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        what = err.problem or "not valid YAML"
+        what = (err.problem or "not valid YAML").replace("<stream end>", "the end of the file")
         if err.context:
-            what = f"{err.context}, {what}"
+            where = f" (line {err.problem_mark.line + 1})" if err.problem_mark else ""
+            what = f"{err.context} here, {what}{where}"
         raise InputError(Problem(file, line, col, f"invalid YAML: {what}")) from None
     except yaml.YAMLError as err:
         raise InputError(Problem(file, None, None, f"invalid YAML: {err}")) from None

@@ -58,6 +58,11 @@ def find_marp(project: Path | None = None) -> Path:
             return exe
         if (folder / "package.json").exists():
             break
+    else:
+        # a project without Node packages of its own uses the marp-cli novapress installed
+        exe = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "marp"
+        if exe.exists():
+            return exe
     raise BuildError(f"marp-cli is not installed in {project / 'node_modules'}; "
                      "run 'make deps' (or 'npm ci' in the project folder)")
 
