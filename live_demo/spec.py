@@ -24,12 +24,23 @@ class DemoSpec(BaseModel):
     attention: tuple[int, int] | None = Field(None, description="[layer, head] whose attention map to record (eager attention).")
     batch_with: tuple[str, ...] = Field((), description="Other prompts padded into one batch with this one (batching panel).")
     timing: bool = Field(False, description="Measure generation time with and without the KV cache.")
+    compare_tokenizers: tuple[str, ...] = Field((), description="Other real tokenizers to split the prompt with: "
+                                                                "gpt2, smollm2 (the tokenizer comparison panel).")
 
     @field_validator("prompt")
     @classmethod
     def _prompt_not_empty(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("the prompt is empty; write the text the model should read")
+        return v
+
+    @field_validator("compare_tokenizers")
+    @classmethod
+    def _known_tokenizers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        known = ("gpt2", "smollm2")
+        bad = [n for n in v if n not in known]
+        if bad:
+            raise ValueError(f"unknown tokenizer '{bad[0]}'; choose from {', '.join(known)}")
         return v
 
     @field_validator("temperatures")

