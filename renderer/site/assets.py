@@ -7,6 +7,7 @@ encodes, so the same inputs give the same bytes.
 from __future__ import annotations
 
 import shutil
+import os
 from pathlib import Path
 
 from PIL import Image
@@ -67,8 +68,34 @@ def theme_css(theme: Theme) -> str:
     return "\n".join(lines) + "\n"
 
 
+WEB_IMAGE_CACHE = Path(".novapress") / "cache" / "web-images"
+
+
 def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
-    """A PNG no wider than max_width (never enlarged). Returns its size."""
+    """A PNG no wider than max_width (never enlarged). Returns its size.
+
+    Scaled copies are cached by the source's content, so a site rebuild after one
+    changed panel re-encodes that panel only.
+    """
+    import hashlib
+    import shutil
+
+    digest = hashlib.sha256(Path(src).read_bytes() + str(max_width).encode()).hexdigest()
+    cached = WEB_IMAGE_CACHE / f"{digest}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if cached.exists():
+        shutil.copyfile(cached, target)
+        with Image.open(target) as im:
+            return im.size
+    size = _scaled_png(src, target, max_width)
+    WEB_IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.part")
+    shutil.copyfile(target, tmp)
+    os.replace(tmp, cached)
+    return size
+
+
+def _scaled_png(src: Path, target: Path, max_width: int) -> tuple[int, int]:
     with Image.open(src) as im:
         im.load()
         image = im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy()
@@ -76,7 +103,7 @@ def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
         height = round(image.height * max_width / image.width)
         image = image.resize((max_width, height), Image.Resampling.LANCZOS)
     target.parent.mkdir(parents=True, exist_ok=True)
-    image.save(target, format="PNG", optimize=False, compress_level=9)
+    image.save(target, format="PNG", optimize=False, compress_level=6)
     return image.size
 
 
