@@ -59,14 +59,27 @@ def rows() -> list[tuple[str, bool, str]]:
     try:
         from live_demo.models import model_status
         status = model_status(config.model.id, config.model.revision, config.model.fallback)
-        ok = bool(status.get("usable", status.get("available_offline", False)))
-        out.append(("model for a build", ok, status.get("summary") or str(status)))
+        out += _model_rows(status)
     except ImportError as err:
         out.append(("model for a build", False, f"live_demo not importable: {err}"))
     cache = Path(config.live.cache_dir)
     n = len(list(cache.rglob("*.json"))) if cache.exists() else 0
     out.append(("live trace cache", True, f"{cache} ({n} cached traces)"))
     return out
+
+
+def _model_rows(status: dict) -> list[tuple[str, bool, str]]:
+    """What live_demo says a build would use, in a few readable rows."""
+    if not status.get("ok"):
+        return [("model for a build", False, status.get("error") or "unavailable")]
+    rows = [("model configured", True, f"{status['requested']}" + (f" @ {status['revision']}" if status.get("revision") else "")),
+            ("model a build uses", True, f"{status['display']} ({status['model']}, {status['source']})")]
+    if status["source"] == "fallback":
+        rows.append(("why the fallback", True, status.get("reason") or ""))
+    rows.append(("available offline", bool(status.get("available_offline")), status.get("where") or ""))
+    if status.get("note"):
+        rows.append(("note", True, status["note"]))
+    return rows
 
 
 def doctor() -> int:

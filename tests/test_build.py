@@ -171,3 +171,19 @@ def test_no_browser_fails_with_one_line_and_keeps_outputs(project, capsys, monke
     code, err = run(project, "build", capsys=capsys)
     assert code == 1 and err.count("\n") == 1 and "install Chromium" in err
     assert tree(project / "build") == before
+
+
+def test_doctor_reports_what_is_there(project, capsys, monkeypatch):
+    import importlib.metadata
+
+    code, _ = run(project, "doctor", capsys=None)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"torch                        ok       {importlib.metadata.version('torch')}" in out
+    assert "marp-cli                     ok       4.5." in out
+    assert "model a build uses" in out
+    monkeypatch.setenv("CHROME_PATH", "/nowhere/chrome")
+    code, _ = run(project, "doctor", capsys=None)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "browser (marp PDF/PNG/PPTX)  MISSING  CHROME_PATH=/nowhere/chrome is not an executable browser" in out
