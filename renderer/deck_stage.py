@@ -69,7 +69,16 @@ def deck_context(state, demos: list[str]) -> dict:
     traces = {d: state.traces[d] for d in demos}
     models = sorted({t["model"]["display"] for t in traces.values()})
     return {"demos": traces, "charts": charts, "panels": panels, "model": " + ".join(models) or "",
-            "book": state.project.config.book.model_dump()}
+            "book": BookInfo(state.project.config.book)}
+
+
+class BookInfo(str):
+    """The book in a deck template: `{{ book }}` is its title; `book.author` etc. also work."""
+
+    def __new__(cls, book):
+        self = super().__new__(cls, book.title)
+        self.title, self.author, self.language = book.title, book.author, book.language
+        return self
 
 
 def slides_stage(state, decks: list[DeckSource]) -> None:
