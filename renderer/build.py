@@ -184,7 +184,8 @@ def build(args) -> int:
     if "live" in stages:
         needed |= set(config.demos)
     if needed:
-        live_stage(state, sorted(needed), refresh=args.refresh)
+        live_stage(state, sorted(needed), refresh=args.refresh,
+                   origin="--prompt" if args.prompt is not None else "novapress.yaml")
 
     if "comic" in stages or "slides" in stages or "site" in stages:
         comic_stage(state, only=names if "comic" in stages else set(), skip=("comic" not in stages))
@@ -206,7 +207,7 @@ def build(args) -> int:
 
 # --- live data -----------------------------------------------------------------------------------
 
-def live_stage(state: BuildState, names: list[str], *, refresh: bool = False) -> None:
+def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, origin: str = "novapress.yaml") -> None:
     """Traces for the demos the build shows: from the freeze cache, or from a real model run."""
     from .live_stage import get_traces, write_charts
 
@@ -214,7 +215,8 @@ def live_stage(state: BuildState, names: list[str], *, refresh: bool = False) ->
     missing = [n for n in names if n not in config.demos]
     if missing:
         raise InputError(f"demo(s) {', '.join(missing)} are used but not defined under demos: in novapress.yaml")
-    traces = get_traces({n: config.demos[n] for n in names}, config, refresh=refresh, reporter=state.reporter)
+    traces = get_traces({n: config.demos[n] for n in names}, config, refresh=refresh, reporter=state.reporter,
+                        origin=origin)
     live = state.out / "live"
     from .atomic import write_text
 

@@ -20,7 +20,9 @@ CHARTS = {
 VARIANTS = {"dark": "", "light": "-light"}
 
 
-def get_traces(demos: dict, config: ProjectConfig, *, refresh: bool = False, reporter: Reporter) -> dict[str, dict]:
+def get_traces(demos: dict, config: ProjectConfig, *, refresh: bool = False, reporter: Reporter,
+               origin: str = "novapress.yaml") -> dict[str, dict]:
+    """Traces of `demos`; `origin` names where a bad demo came from in error messages."""
     from live_demo.cache import get_traces as cached_traces
 
     try:
@@ -28,7 +30,7 @@ def get_traces(demos: dict, config: ProjectConfig, *, refresh: bool = False, rep
                              Path(config.live.cache_dir), refresh=refresh, on_warning=reporter.warn,
                              on_progress=reporter.step)
     except (DemoInputError, ModelUnavailable) as err:
-        raise InputError(f"novapress.yaml: {err.message}") from None
+        raise InputError(f"{origin}: {err.message}") from None
     except ModelLoadError as err:
         raise BuildError(err.message) from None
 
