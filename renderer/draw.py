@@ -94,8 +94,9 @@ class _Problems:
 def page_layout(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Rect]:
     w, h = ctx.page_size
     t = ctx.theme.page
+    has_header = t.header_height and sb.board.page > 0    # the cover carries its own title
     return panel_rects(w, h, sb.board.layout, margin=ctx.px(t.margin), gutter=ctx.px(t.gutter),
-                       header=ctx.px(t.header_height) if t.header_height else 0.0,
+                       header=ctx.px(t.header_height) if has_header else 0.0,
                        footer=ctx.px(t.margin) * 0.35)
 
 
@@ -130,7 +131,7 @@ def _draw_header_footer(page: Image.Image, sb: LoadedStoryboard, ctx: RenderCont
     theme = ctx.theme
     margin = ctx.px(theme.page.margin)
     draw = ImageDraw.Draw(page)
-    if theme.page.header_height:
+    if theme.page.header_height and sb.board.page > 0:
         head = Rect(margin, margin * 0.35, page.width - 2 * margin, ctx.px(theme.page.header_height) + margin * 0.5)
         title = sb.board.title.upper()
         block = lettering.fit_block(title, theme.fonts.title, head.w * 0.8, head.h * 0.8,
@@ -377,7 +378,8 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
 
     # a small tag naming the model whose data the panel shows, where it hides least
     if out.models:
-        avoid = keepout + out.prop_texts + [e.box for e in out.elements] + list(out.faces.values())
+        avoid = (keepout + out.prop_texts + [e.box for e in out.elements] + list(out.faces.values())
+                 + list(out.bodies.values()))
         blocked.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending, avoid))
 
     # narration, captions and balloons: sized first, then placed together in reading order
