@@ -15,6 +15,9 @@ class DemoSpec(BaseModel):
 
     prompt: str = Field(description="The text fed to the model (tokenized exactly as given).")
     max_new_tokens: int = Field(20, ge=1, le=256, description="Tokens each decoding strategy generates.")
+    min_new_tokens: int = Field(8, ge=0, le=256, description=(
+        "End-of-text is not allowed before this many new tokens (capped at max_new_tokens), so a model that "
+        "would stop at once, as an instruct model given a bare question does, still shows a continuation."))
     top_k: int = Field(10, ge=1, le=100, description="How many next-token candidates the trace keeps (bars).")
     temperatures: tuple[float, ...] = Field((0.5, 1.0, 1.5), description="Temperatures for the softmax comparison.")
     sample_top_k: int = Field(50, ge=1, description="k for top-k sampling.")

@@ -175,11 +175,12 @@ def generation_config(model: Any, **settings: Any) -> GenerationConfig:
 
 
 def strategy_settings(spec: DemoSpec) -> dict[str, dict]:
+    floor = {"min_new_tokens": min(spec.min_new_tokens, spec.max_new_tokens)}
     return {
-        "greedy": {"do_sample": False},
-        "top_k": {"do_sample": True, "top_k": spec.sample_top_k, "temperature": spec.sample_temperature},
-        "top_p": {"do_sample": True, "top_p": spec.sample_top_p, "temperature": spec.sample_temperature},
-        "beam": {"do_sample": False, "num_beams": spec.num_beams},
+        "greedy": {"do_sample": False} | floor,
+        "top_k": {"do_sample": True, "top_k": spec.sample_top_k, "temperature": spec.sample_temperature} | floor,
+        "top_p": {"do_sample": True, "top_p": spec.sample_top_p, "temperature": spec.sample_temperature} | floor,
+        "beam": {"do_sample": False, "num_beams": spec.num_beams} | floor,
     }
 
 
