@@ -201,7 +201,7 @@ def test_every_slide_has_notes_and_data_slides_name_the_model(real):
     out, context = real
     html = (out / "slides" / "llm-inference-pipeline.html").read_text(encoding="utf-8")
     slides = slides_of(html)
-    assert len(slides) == 16
+    assert len(slides) == slide_count(DECK.read_text(encoding="utf-8")) == 35
     notes = re.findall(r'<div class="bespoke-marp-note" data-index="(\d+)"', html)
     assert sorted(int(n) for n in notes) == list(range(len(slides)))
     for i, slide in enumerate(slides[1:], 2):  # all but the title slide show model data
@@ -227,10 +227,10 @@ def test_real_pdf_pages_and_images(real):
 
     out, _ = real
     pdf = out / "slides" / "llm-inference-pipeline.pdf"
-    assert len(PdfReader(str(pdf)).pages) == 16
+    assert len(PdfReader(str(pdf)).pages) == 35
     html = (out / "slides" / "llm-inference-pipeline.html").read_text(encoding="utf-8")
     expected = [len(set(local_srcs(s))) for s in slides_of(html)]
-    assert sum(expected) == 6  # four comic panels, two charts
+    assert sum(expected) == 8  # six comic panels, two charts
     embedded = pdf_images_per_page(pdf)
     assert all(got >= want for got, want in zip(embedded, expected)), (embedded, expected)
 
