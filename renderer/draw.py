@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from pydantic import ValidationError
 
 from . import balloons, cast as cast_art, lettering, scene
 from .errors import InputError, Problem
@@ -167,6 +168,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     back, front = [], []
     anchors: dict[str, tuple[float, float]] = {}
     keepout: list[Rect] = []
+    data_texts: list = []
     texts = []
     for ri, spec in enumerate(panel.scene.props):
         art = _draw_prop(spec, base + ("scene", "props", ri), Rect(0, 0, w, h), ctx, tctx, seed + ri, problems)
@@ -174,6 +176,8 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
             continue
         (front if spec.front else back).append((art, _prop_box(spec, w, h, unit)))
         keepout += art.keepout
+        if spec.demo:   # the text of model data (tokens, ids, numbers) is never covered by a balloon
+            data_texts += art.texts
         texts += art.texts
         if spec.id:
             for name, point in art.anchors.items():
@@ -218,6 +222,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     pending: list[tuple] = []
     # what no balloon or box may cover: faces, the model tag (and, below, labels)
     blocked = [f.inset(-unit * 6) for f in out.faces.values()]
+    blocked += [r for item, r in zip(texts, out.prop_texts) if any(item is d for d in data_texts)]
 
     # 4. lettering: labels, the model tag, narration, captions, balloons, in the author's order
     _letter_panel(sb, pi, panel, image, out, ctx, tctx, anchors, keepout, blocked, problems, overlay, pending)
@@ -252,8 +257,16 @@ def _render_params(value: Any, tctx: dict, path: tuple, problems: _Problems) -> 
 def _draw_prop(spec, path: tuple, panel: Rect, ctx: RenderContext, tctx: dict, seed: int,
                problems: _Problems) -> PropArt | None:
     ptype = REGISTRY[spec.type]
+    before = len(problems.items)
     raw = _render_params(dict(spec.model_extra or {}), tctx, path, problems)
-    params = ptype.params.model_validate(raw)
+    if len(problems.items) > before:      # a template in its parameters failed (reported)
+        return None
+    try:
+        params = ptype.params.model_validate(raw)
+    except ValidationError as err:        # a template rendered into a value of the wrong kind
+        for e in err.errors():
+            problems.add(path + tuple(e["loc"]), f"prop '{spec.type}': {'.'.join(map(str, e['loc']))}: {e['msg']}")
+        return None
     x, y, w, h = spec.at
     box = Rect(panel.x + x * panel.w, panel.y + y * panel.h, w * panel.w, h * panel.h)
     demo = ctx.traces.get(spec.demo) if spec.demo else None
@@ -263,7 +276,10 @@ def _draw_prop(spec, path: tuple, panel: Rect, ctx: RenderContext, tctx: dict, s
     pctx = PropContext(box=box, theme=ctx.theme, unit=ctx.unit, demo=demo, seed=seed,
                        min_text=ctx.px(ctx.theme.lettering.small_print))
     try:
-        return ptype.draw(params, pctx)
+        art = ptype.draw(params, pctx)
+        if demo is not None and art.model is None:   # whatever shows a demo's data names its model
+            art.model = demo["model"]["display"]
+        return art
     except InputError as err:
         problems.items += err.problems
     except ValueError as err:
