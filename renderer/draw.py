@@ -10,6 +10,7 @@ template error) is collected with its file and line and raised together.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,12 +393,6 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         blocked.append(r.inset(-unit * 4))   # balloons never cover a label (same rule as faces)
         out.elements.append(Element("label", rendered[ti], r, r, index=ti))
 
-    # a small tag naming the model whose data the panel shows, where it hides least
-    if out.models:
-        avoid = (keepout + out.prop_texts + [e.box for e in out.elements] + list(out.faces.values())
-                 + list(out.bodies.values()))
-        blocked.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending, avoid))
-
     # narration, captions and balloons: sized first, then placed together in reading order
     requests, jobs = [], []
     for ti, t in enumerate(panel.text):
@@ -421,10 +416,17 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
                               keepout=keepout + [e.box for e in out.elements], bodies=[], inset=inset)[0]
         if box is None:
             problems.add(base + ("text", ti), f"{where}: no room for the {t.kind} '{lettering._short(rendered[ti])}' "
-                                              f"without covering a face or another balloon; shorten the text, "
-                                              f"move the cast, or give it place:/at:")
+                                              f"without covering a face, a label, model data or another balloon; "
+                                              f"shorten the text, make room (move the cast or props), or give it "
+                                              f"place:/at:")
             continue
         _draw_box(job, box, out, ctx, overlay, pending)
+
+    # last, a small tag naming the model whose data the panel shows, where it hides least
+    if out.models:
+        _model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending,
+                   hard=[e.box for e in out.elements] + list(out.faces.values()),
+                   soft=keepout + out.prop_texts + list(out.bodies.values()))
 
     if overlay:
         region = _union_region(out.elements, w, h, unit * 20)
@@ -470,6 +472,9 @@ def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
         # narration boxes take about half a wide panel, most of a narrow one
         max_w = (panel.w * 0.96 if kind == "caption" else min(panel.w * 0.9, max(panel.w * 0.5, unit * 540)))
         max_w -= 2 * pad + unit * 24
+        # (shrink: the smallest size, and as wide as the panel allows, for the fewest lines)
+        if shrink:
+            max_w = panel.w * 0.96 - 2 * pad - unit * 24
         block = lettering.fit_block(text, theme.fonts.narration, max_w, panel.h * 0.45, max_size=size * 0.92,
                                     min_size=min_size * 0.92, wrap_lines=True, weight=600)
         if block is None:
@@ -480,7 +485,10 @@ def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
         else:
             at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
             req = BoxRequest(bw, bh, place=t.place or "top-left", at=at, corner=at is None, name=kind)
-        return {"element": t, "index": ti, "kind": kind, "block": block, "pad": pad, "request": req, "text": text}
+        job = {"element": t, "index": ti, "kind": kind, "block": block, "pad": pad, "request": req, "text": text}
+        if not shrink and block.size > min_size * 0.92 + 0.5:
+            job["smaller"] = _measure(t, ti, text, panel, ctx, out, shrink=True)
+        return job
 
     member = ctx.cast[t.who]
     robot = member.balloon == "robot" and kind == "speech"
@@ -555,7 +563,9 @@ def _toward(box: Rect, mouth, face: Rect | None):
 
 
 def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, model: str,
-               overlay: list[str], pending: list[tuple], avoid: list[Rect]) -> Rect:
+               overlay: list[str], pending: list[tuple], hard: list[Rect], soft: list[Rect]) -> Rect:
+    """The model tag in a corner, or slid along the top or bottom edge: never over a balloon,
+    box or face (`hard`), and over as little art and data (`soft`) as possible."""
     theme, unit = ctx.theme, ctx.unit
     px = int(ctx.px(theme.model_tag.size))
     text = f"live data: {model}"
@@ -563,10 +573,17 @@ def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, mode
     pad = px * 0.45
     w, h = block.w + 2 * pad, block.h + pad
     m = unit * 8
-    corners = [Rect(size[0] - w - m, size[1] - h - m, w, h), Rect(m, size[1] - h - m, w, h),
-               Rect(size[0] - w - m, m, w, h), Rect(m, m, w, h)]
-    # the corner where it hides the least of the art and text (bottom-right when free)
-    box = min(corners, key=lambda c: sum((c.intersect(a) or Rect(0, 0, 0, 0)).area for a in avoid))
+    spots = []
+    for y in (size[1] - h - m, m):                    # bottom edge first, then top
+        for k in range(9):                            # from the right corner to the left one
+            spots.append(Rect(size[0] - w - m - (size[0] - w - 2 * m) * k / 8, y, w, h))
+
+    def cost(c: Rect) -> float:
+        if any(c.overlaps(r) for r in hard):
+            return math.inf
+        return sum((c.intersect(a) or Rect(0, 0, 0, 0)).area for a in soft) + spots.index(c) * 0.5
+
+    box = min(spots, key=cost)
     overlay.append(balloons.tag_svg(box, fill=theme.model_tag.fill))
     x, y = lettering.place_block(block, box, "center", "middle")
     pending.append((block, x, y, theme.model_tag.text, "center"))
