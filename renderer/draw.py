@@ -577,6 +577,10 @@ def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, mode
     for y in (size[1] - h - m, m):                    # bottom edge first, then top
         for k in range(9):                            # from the right corner to the left one
             spots.append(Rect(size[0] - w - m - (size[0] - w - 2 * m) * k / 8, y, w, h))
+    for j in range(1, 16):                            # then anywhere, if the edges are all lettered
+        for k in range(9):
+            spots.append(Rect(size[0] - w - m - (size[0] - w - 2 * m) * k / 8,
+                              size[1] - h - m - (size[1] - h - 2 * m) * j / 16, w, h))
 
     def cost(c: Rect) -> float:
         if any(c.overlaps(r) for r in hard):
