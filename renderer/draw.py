@@ -349,7 +349,8 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         text = _render_text(t.text, tctx, base + ("text", ti, t.kind), problems)
         if text is not None:
             try:
-                lettering.runs(text, fonts.get(t.kind, theme.fonts.lettering))
+                family = theme.fonts.title if t.font == "title" else fonts.get(t.kind, theme.fonts.lettering)
+                lettering.runs(text, family)
             except lettering.MissingGlyph as err:
                 problems.add(base + ("text", ti, t.kind), f"{where}: {err}")
                 text = None
@@ -365,10 +366,11 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         max_w = label_room(t.anchor, anchors, [u.anchor for u in panel.text if u.kind == "label"], w - 2 * inset,
                            gap=unit * 16)
         # signage reads best on one line: shrink a little before breaking it
-        block = lettering.fit_block(rendered[ti], theme.fonts.label, max_w, h * 0.3, max_size=size,
+        family = theme.fonts.title if t.font == "title" else theme.fonts.label
+        block = lettering.fit_block(rendered[ti], family, max_w, h * 0.3, max_size=size,
                                     min_size=size * 0.7, wrap_lines=False, weight=800)
         if block is None:
-            block = lettering.fit_block(rendered[ti], theme.fonts.label, max_w, h * 0.3, max_size=size,
+            block = lettering.fit_block(rendered[ti], family, max_w, h * 0.3, max_size=size,
                                         min_size=ctx.px(theme.lettering.small_print), wrap_lines=True, weight=800)
         if block is None:
             problems.add(base + ("text", ti), f"{where}: label '{rendered[ti]}' does not fit the panel; shorten it")
@@ -475,6 +477,8 @@ def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
         # (shrink: the smallest size, and as wide as the panel allows, for the fewest lines)
         if shrink:
             max_w = panel.w * 0.96 - 2 * pad - unit * 24
+        if t.width:
+            max_w = min(max_w, panel.w * t.width - 2 * pad - unit * 6)
         block = lettering.fit_block(text, theme.fonts.narration, max_w, panel.h * 0.45, max_size=size * 0.92,
                                     min_size=min_size * 0.92, wrap_lines=True, weight=600)
         if block is None:
@@ -499,7 +503,7 @@ def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
     s = size
     while s >= min_size - 0.01:
         bt = lettering.balloon_text(text, family, int(s), pad, line_spacing=theme.lettering.line_spacing,
-                                    max_w=panel.w * 0.9 - unit * 24, max_h=panel.h * 0.6, shape=shape)
+                                    max_w=panel.w * (t.width or 0.9) - unit * 24, max_h=panel.h * 0.6, shape=shape)
         if bt is not None:
             break
         s = s * 0.94 if s * 0.94 >= min_size else (min_size if s > min_size else min_size - 1)

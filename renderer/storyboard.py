@@ -123,6 +123,10 @@ class TextElement(_Strict):
     anchor: str | None = Field(None, description="'<prop id>.<anchor>' a label attaches to.")
     color: str | None = Field(None, description="Label colour (palette name or #hex).")
     size: float | None = Field(None, gt=0, description="Text size relative to the theme's (1 = normal).")
+    width: float | None = Field(None, gt=0, le=1, description="Widest the balloon or box may be, as a fraction "
+                                                              "of the panel width.")
+    font: Literal["label", "title"] | None = Field(None, description="Labels: signage font (default) or the "
+                                                                    "title font, for covers and big headings.")
 
     @model_validator(mode="after")
     def _one_kind(self):
