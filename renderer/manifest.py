@@ -14,7 +14,8 @@ from pathlib import Path
 from .atomic import write_text
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+STAT_CACHE = ".stat-cache.json"   # sizes and mtimes: a cache, kept apart so manifest.json is deterministic
+FORMAT = 2
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -42,16 +43,21 @@ class Manifest:
     out: Path
     steps: dict[str, dict] = field(default_factory=dict)   # step id -> {"key", "inputs", "outputs": {path: sha}}
 
+    stats: dict[str, list] = field(default_factory=dict)   # output path -> [size, mtime_ns] when hashed
+
     @classmethod
     def load(cls, out: Path) -> "Manifest":
-        path = out / MANIFEST
         try:
-            data = json.loads(path.read_text())
-            if data.get("format") == FORMAT:
-                return cls(out, data.get("steps", {}))
+            data = json.loads((out / MANIFEST).read_text())
+            if data.get("format") != FORMAT:
+                return cls(out)
         except (OSError, ValueError):
-            pass
-        return cls(out)
+            return cls(out)
+        try:
+            stats = json.loads((out / STAT_CACHE).read_text())
+        except (OSError, ValueError):
+            stats = {}
+        return cls(out, data.get("steps", {}), stats)
 
     def fresh(self, step: str, inputs: dict[str, str]) -> bool:
         """True if `step` ran with these inputs and its outputs are untouched since."""
@@ -65,20 +71,19 @@ class Manifest:
             except OSError:
                 return False
             # size+mtime recorded at write time let us skip re-hashing big files on a no-change build
-            if rec.get("stat", {}).get(rel_path) != [st.st_size, st.st_mtime_ns]:
+            if self.stats.get(rel_path) != [st.st_size, st.st_mtime_ns]:
                 if sha256_file(path) != digest:
                     return False
         return True
 
     def record(self, step: str, inputs: dict[str, str], outputs: list[Path]) -> None:
-        outs, stats = {}, {}
+        outs = {}
         for p in sorted(outputs):
             rel_path = str(p.relative_to(self.out))
             outs[rel_path] = sha256_file(p)
             st = p.stat()
-            stats[rel_path] = [st.st_size, st.st_mtime_ns]
-        self.steps[step] = {"key": step_key(inputs), "inputs": dict(sorted(inputs.items())),
-                            "outputs": outs, "stat": stats}
+            self.stats[rel_path] = [st.st_size, st.st_mtime_ns]
+        self.steps[step] = {"key": step_key(inputs), "inputs": dict(sorted(inputs.items())), "outputs": outs}
 
     def output_hash(self, rel_path: str) -> str | None:
         for rec in self.steps.values():
@@ -98,3 +103,5 @@ class Manifest:
                             for step, rec in sorted(self.steps.items())
                             for path, digest in rec.get("outputs", {}).items()}}
         write_text(self.out / MANIFEST, json.dumps(data, indent=1, sort_keys=True) + "\n")
+        live = {p for rec in self.steps.values() for p in rec.get("outputs", {})}
+        write_text(self.out / STAT_CACHE, json.dumps({k: v for k, v in sorted(self.stats.items()) if k in live}))

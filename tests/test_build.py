@@ -187,3 +187,15 @@ def test_doctor_reports_what_is_there(project, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert code == 1
     assert "browser (marp PDF/PNG/PPTX)  MISSING  CHROME_PATH=/nowhere/chrome is not an executable browser" in out
+
+
+def test_two_builds_are_byte_identical_and_honour_source_date_epoch(project, capsys, monkeypatch):
+    from pypdf import PdfReader
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert run(project, "build", "comic", "-q", "--out", "one", capsys=capsys)[0] == 0
+    assert run(project, "build", "comic", "-q", "--out", "two", capsys=capsys)[0] == 0
+    one, two = tree(project / "one"), tree(project / "two")
+    one.pop(".stat-cache.json"), two.pop(".stat-cache.json")      # a cache of file times, not an output
+    assert one == two
+    assert PdfReader(project / "one" / "comic" / "comic.pdf").metadata["/CreationDate"] == "D:20231114221320Z"
