@@ -241,18 +241,21 @@ def attention_map(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[dic
     return {"layer": layer, "head": head, "tokens": [t["display"] for t in tokens], "weights": weights.tolist()}
 
 
-def timing(model: Any, input_ids: torch.Tensor, new_tokens: int, repeats: int = 2) -> dict:
-    """Greedy generation of exactly new_tokens tokens with and without the KV cache (best of repeats)."""
-    def best(use_cache: bool) -> float:
-        config = generation_config(model, max_new_tokens=new_tokens, min_new_tokens=new_tokens, use_cache=use_cache)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model.generate(input_ids, attention_mask=torch.ones_like(input_ids), generation_config=config)
-            times.append(time.perf_counter() - start)
-        return min(times)
+def timing(model: Any, input_ids: torch.Tensor, new_tokens: int, repeats: int = 3) -> dict:
+    """Greedy generation of exactly new_tokens tokens with and without the KV cache.
 
-    with_cache, without_cache = best(True), best(False)
+    Runs alternate (with, without, with, ...) and the best of each counts, so a burst of
+    load from another process on a shared machine does not land on one side only.
+    """
+    configs = {use: generation_config(model, max_new_tokens=new_tokens, min_new_tokens=new_tokens, use_cache=use)
+               for use in (True, False)}
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(repeats):
+        for use in (True, False):
+            start = time.perf_counter()
+            model.generate(input_ids, attention_mask=torch.ones_like(input_ids), generation_config=configs[use])
+            times[use].append(time.perf_counter() - start)
+    with_cache, without_cache = min(times[True]), min(times[False])
     return {"new_tokens": new_tokens, "with_cache_s": with_cache, "without_cache_s": without_cache,
             "speedup": without_cache / with_cache,
             "machine": f"measured on this machine ({os.cpu_count()} CPU cores)"}

@@ -409,13 +409,14 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         requests.append(job["request"])
     boxes = place_boxes(pr, requests, blocked=blocked, keepout=keepout,
                         bodies=list(out.bodies.values()), inset=inset)
-    for job, box in zip(jobs, boxes):
+    for k, (job, box) in enumerate(zip(jobs, boxes)):
         t, ti = job["element"], job["index"]
         if box is None and job.get("smaller") is not None:
             # retry this one element at its minimum size before giving up
             job = job["smaller"]
-            box = place_boxes(pr, [job["request"]], blocked=blocked,
-                              keepout=keepout + [e.box for e in out.elements], bodies=[], inset=inset)[0]
+            taken = [b.inset(-inset / 2) for b in boxes if b is not None] + [e.box for e in out.elements]
+            box = boxes[k] = place_boxes(pr, [job["request"]], blocked=blocked + taken, keepout=keepout,
+                                         bodies=[], inset=inset)[0]
         if box is None:
             problems.add(base + ("text", ti), f"{where}: no room for the {t.kind} '{lettering._short(rendered[ti])}' "
                                               f"without covering a face, a label, model data or another balloon; "
