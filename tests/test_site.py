@@ -36,6 +36,18 @@ Close-up of the first station.
 *Narration:* Tokenization: breaking text into tokens the model understands.
 """
 
+PANEL_TEXTS = [
+    "Dr. Nova projects a holographic conveyor belt across the lab.\n\n"
+    "**Dr. Nova:** The inference pipeline is a structured sequence.",
+    "Close-up of the first station.\n\n*Label:* 1. PREPROCESSING\n\n"
+    "*Narration:* Tokenization: breaking text into tokens the model understands.",
+]
+
+
+def tour_panels() -> list[str]:
+    """The first two comic panels the tour shows (whatever pages they are on)."""
+    return [sec.panel for sec in load_tour().sections if sec.panel][:2]
+
 
 def load_traces() -> dict[str, dict]:
     cat = json.loads((FIXTURES / "site_trace_cat.json").read_text())
@@ -45,18 +57,23 @@ def load_traces() -> dict[str, dict]:
 
 
 def make_comic(folder: Path) -> tuple[dict[str, Path], list[tuple[int, str, Path]]]:
-    """Page 5 with two of its panels built, as the comic stage lays them out."""
+    """The two first panels the tour shows, with their pages and transcripts, as the comic stage lays them out."""
     (folder / "panels").mkdir(parents=True)
     (folder / "pages").mkdir(parents=True)
-    panels = {}
-    for i in (1, 2):
-        png = folder / "panels" / f"page-05-p{i}.png"
+    panels, pages = {}, []
+    for i, (panel_id, text) in enumerate(zip(tour_panels(), PANEL_TEXTS), 1):
+        png = folder / "panels" / f"{panel_id}.png"
         Image.new("RGB", (1600, 800), (10, 16, 48 + 40 * i)).save(png)
-        panels[f"page-05-p{i}"] = png
-    page = folder / "pages" / "page-05.png"
-    Image.new("RGB", (994, 1528), (3, 5, 12)).save(page)
-    page.with_suffix(".md").write_text(TRANSCRIPT)
-    return panels, [(5, "The Inference Pipeline", page)]
+        panels[panel_id] = png
+        page_name, pid = panel_id.rsplit("-", 1)
+        page = folder / "pages" / f"{page_name}.png"
+        if not page.exists():
+            Image.new("RGB", (994, 1528), (3, 5, 12)).save(page)
+            page.with_suffix(".md").write_text(f"# Page {int(page_name[5:])}: A page\n\n")
+            pages.append((int(page_name[5:]), "A page", page))
+        with open(page.with_suffix(".md"), "a") as md:
+            md.write(f"## Panel {i} (medium) {{#{pid}}}\n\n{text}\n\n")
+    return panels, pages
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +83,7 @@ def site(tmp_path_factory):
     deck = out / "slides" / "pipeline.html"
     deck.parent.mkdir(parents=True)
     deck.write_text('<!DOCTYPE html><html><body><svg xmlns="http://www.w3.org/2000/svg"></svg>'
-                    '<img src="../comic/panels/page-05-p1.png"><a href="#2">next</a></body></html>')
+                    f'<img src="../comic/panels/{tour_panels()[0]}.png"><a href="#2">next</a></body></html>')
     files = build_site(out, traces=load_traces(), panels=panels, pages=pages, deck_html=deck,
                        book_title="Inside the Inference Pipeline")
     return out / "site", files
@@ -153,7 +170,7 @@ def test_no_network_urls_in_the_site(site):
 def test_the_deck_is_copied_with_the_files_it_loads(site):
     root, _ = site
     assert (root / "deck" / "slides" / "pipeline.html").is_file()
-    assert (root / "deck" / "comic" / "panels" / "page-05-p1.png").is_file()
+    assert (root / "deck" / "comic" / "panels" / f"{tour_panels()[0]}.png").is_file()
     assert 'href="deck/slides/pipeline.html"' in (root / "index.html").read_text()
 
 
@@ -172,7 +189,7 @@ def test_missing_panels_and_deck_are_warnings_not_errors(tmp_path):
     files = build_site(tmp_path, traces=load_traces(), panels={}, pages=[], deck_html=tmp_path / "nope.html",
                        book_title="B")
     text = "\n".join(files.warnings)
-    assert "page-05-p1" in text and "not built" in text
+    assert tour_panels()[0] in text and "not built" in text
     assert "nope.html" in text
     assert "<img" not in (tmp_path / "site" / "tour.html").read_text()
     assert not (tmp_path / "site" / "comic.html").exists()
