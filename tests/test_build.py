@@ -199,3 +199,14 @@ def test_two_builds_are_byte_identical_and_honour_source_date_epoch(project, cap
     one.pop(".stat-cache.json"), two.pop(".stat-cache.json")      # a cache of file times, not an output
     assert one == two
     assert PdfReader(project / "one" / "comic" / "comic.pdf").metadata["/CreationDate"] == "D:20231114221320Z"
+
+
+def test_render_one_page_or_one_panel(project, capsys):
+    sb = str(project / "storyboards" / "page-02-b.yaml")
+    assert run(project, "render", sb, "--panel", "b", "-q", capsys=capsys)[0] == 0
+    assert [p.name for p in (project / "build" / "comic").rglob("*.png")] == ["page-02-b.png"]
+    assert run(project, "render", sb, "-q", capsys=capsys)[0] == 0
+    names = sorted(p.name for p in (project / "build" / "comic").rglob("*") if p.is_file())
+    assert names == ["page-02-a.png", "page-02-b.png", "page-02.md", "page-02.png"]
+    code, err = run(project, "render", sb, "--panel", "c", capsys=capsys)
+    assert code == 2 and "no panel 'c'" in err
