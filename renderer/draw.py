@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from pydantic import ValidationError
 
 from . import balloons, cast as cast_art, lettering, scene
-from .errors import InputError, Problem
+from .errors import InputError, Problem, suggest
 from .geometry import Rect
 from .layout import BoxRequest, label_room, panel_rects, place_boxes, tail_points
 from .props import REGISTRY, PropArt, PropContext
@@ -362,7 +362,12 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
             continue
         size = ctx.px(theme.lettering.size) * (t.size or 1.0)
         color = theme.palette["text"]
-        glow = theme.color(t.color) if t.color else theme.label.glow
+        try:
+            glow = theme.color(t.color) if t.color else theme.label.glow
+        except KeyError:
+            problems.add(base + ("text", ti, "color"), f"{where}: unknown colour '{t.color}'"
+                                                       f"{suggest(t.color, theme.palette)} (or give a #rrggbb colour)")
+            continue
         max_w = label_room(t.anchor, anchors, [u.anchor for u in panel.text if u.kind == "label"], w - 2 * inset,
                            gap=unit * 16)
         # signage reads best on one line: shrink a little before breaking it

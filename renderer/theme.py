@@ -1,6 +1,7 @@
 """Comic themes as data (renderer/themes/<name>.yaml), validated by a schema."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -9,6 +10,7 @@ from .errors import InputError, Problem, rel, suggest
 from .yamlsrc import load_yaml, validation_problems
 
 THEMES_DIR = Path(__file__).parent / "themes"
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 
 class _Strict(BaseModel):
@@ -96,6 +98,8 @@ class Theme(_Strict):
     def color(self, name_or_hex: str) -> str:
         """A palette name ('cyan') or a literal colour ('#12ab34')."""
         if name_or_hex.startswith("#"):
+            if not _HEX.fullmatch(name_or_hex):
+                raise KeyError(name_or_hex)
             return name_or_hex
         if name_or_hex in self.palette:
             return self.palette[name_or_hex]

@@ -210,3 +210,16 @@ def test_render_one_page_or_one_panel(project, capsys):
     assert names == ["page-02-a.png", "page-02-b.png", "page-02.md", "page-02.png"]
     code, err = run(project, "render", sb, "--panel", "c", capsys=capsys)
     assert code == 2 and "no panel 'c'" in err
+
+
+def test_unknown_colours_are_located_input_errors(project, capsys):
+    sb = project / "storyboards" / "page-02-b.yaml"
+    text = sb.read_text().replace("{type: station, at: [0.2, 0.3, 0.6, 0.5], number: 2}",
+                                  "{type: station, at: [0.2, 0.3, 0.6, 0.5], number: 2, color: purpl}")
+    sb.write_text(text + '      - label: "SIGN"\n        color: "#12x"\n')
+    code, err = run(project, "build", "comic", capsys=capsys)
+    assert code == 2, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and "Traceback" not in err
+    assert "unknown colour 'purpl'; did you mean 'purple'" in err or "unknown colour 'purpl'" in err
+    assert "unknown colour '#12x'" in err

@@ -119,7 +119,7 @@ def batch_grid(p: BatchGrid, ctx: PropContext):
                  "give the demo other prompts to batch with: `batch_with: [...]` in novapress.yaml")
     cells = batch_cells(batch)
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(2)
+    color = c.accent(c.theme.station_color(2))
     family = c.theme.fonts.mono
     box = c.box
     muted = c.theme.palette["muted"]

@@ -124,7 +124,7 @@ def prob_bars(p: ProbBars, ctx: PropContext):
     """The model's top-k next tokens as glowing bars with their probabilities."""
     c = Canvas("prob_bars", p, ctx)
     trace = c.trace()
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(4)
+    color = c.accent(c.theme.station_color(4))
     rows = top_tokens(trace, p.temperature, p.k)
     title = p.title
     if title and p.temperature is not None:
@@ -248,7 +248,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     att = need(c.trace(), "attention",
                "record one with `attention: [layer, head]` in the demo (novapress.yaml)")
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
+    color = c.accent(c.theme.station_color(3))
     all_labels = [printable(t) for t in att["tokens"]]
     family = c.theme.fonts.mono
     lo = math.ceil(c.min_text)

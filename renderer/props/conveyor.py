@@ -345,7 +345,7 @@ def station(p: Station, ctx: PropContext):
     """One pipeline station up close: a glowing gate with its number and a holographic sign."""
     c = Canvas("station", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(p.number)
+    color = c.accent(c.theme.station_color(p.number))
     label = p.label
     if label is None:
         label = f"{p.number}. {c.theme.stations[(p.number - 1) % len(c.theme.stations)].name}"

@@ -37,8 +37,8 @@ def neon_path(p: NeonPath, ctx: PropContext):
     inner = box.inset(min(pad, box.w / 4), min(pad, box.h / 4))
     a = (inner.x + p.start[0] * inner.w, inner.y + p.start[1] * inner.h)
     b = (inner.x + p.end[0] * inner.w, inner.y + p.end[1] * inner.h)
-    color = c.theme.color(p.color) if p.color else c.theme.palette["cyan"]
-    end_color = c.theme.color(p.to_color) if p.to_color else color
+    color = c.accent(c.theme.palette["cyan"])
+    end_color = c.colour(p.to_color) if p.to_color else color
     d = curve(a, b, p.bend)
     stroke = color
     if end_color != color:
@@ -80,7 +80,7 @@ def char_stream(p: CharStream, ctx: PropContext):
     if p.text is None and ctx.demo:
         c.model = ctx.demo["model"]["display"]
     text = " ".join(text.split())     # raw text, one line: newlines become spaces
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(1)
+    color = c.accent(c.theme.station_color(1))
     family = c.theme.fonts.mono
     # the largest size at which every character fits along the box, in cells as snug as needed
     adv100 = text_width("M", family, 100)

@@ -89,7 +89,7 @@ def server_rack(p: ServerRack, ctx: PropContext):
     """A server rack full of GPU servers: blinking status lights and glowing accelerator strips."""
     c = Canvas("server_rack", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.palette["cyan"]
+    color = c.accent(c.theme.palette["cyan"])
     sign_h = c.min_text * LINE_HEIGHT * 1.5 if p.label else 0.0
     h = box.h - sign_h - box.h * 0.04
     w = min(box.w * 0.75, h * 0.42)
@@ -121,7 +121,7 @@ def data_center(p: DataCenter, ctx: PropContext):
     """A data center hall: two rows of racks receding down a lit aisle, cable trays overhead."""
     c = Canvas("data_center", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.palette["cyan"]
+    color = c.accent(c.theme.palette["cyan"])
     metal = _metal(c)
     vx, vy = box.cx, box.y + box.h * 0.45           # vanishing point down the aisle
     near_top, near_bottom = box.y + box.h * 0.02, box.y1 - box.h * 0.02
@@ -199,7 +199,7 @@ def gpu_die(p: GpuDie, ctx: PropContext):
     """A GPU package seen from above: the die's grid of compute units, HBM stacks beside it."""
     c = Canvas("gpu_die", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
+    color = c.accent(c.theme.station_color(3))
     hbm_color = c.theme.palette["amber"]
     callout_h = c.min_text * LINE_HEIGHT * 1.6 if p.labels else 0.0
     area = Rect(box.x, box.y + callout_h, box.w, box.h - 2 * callout_h)
@@ -289,7 +289,7 @@ def wafer(p: Wafer, ctx: PropContext):
     """A silicon wafer covered in dies, iridescent, a few dies lit up."""
     c = Canvas("wafer", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
+    color = c.accent(c.theme.station_color(3))
     thick_frac = 0.04
     r = min(box.w / 2, box.h / (2 * p.tilt + thick_frac * 2)) * 0.98
     ry = r * p.tilt
@@ -347,7 +347,7 @@ def fiber_cable(p: FiberCable, ctx: PropContext):
     """A bundle of optical fibres, light pulses racing along them: the network between machines."""
     c = Canvas("fiber_cable", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.palette["cyan"]
+    color = c.accent(c.theme.palette["cyan"])
     spread = min(box.h, box.w) * 0.035
     inner = box.inset(spread * (p.strands / 2 + 1) + 3 * c.u)
     a = (inner.x + p.start[0] * inner.w, inner.y + p.start[1] * inner.h)
@@ -395,7 +395,7 @@ def euv_machine(p: EuvMachine, ctx: PropContext):
     """An EUV lithography machine cut open: a laser hits a tin droplet, mirrors carry the light to the wafer."""
     c = Canvas("euv_machine", p, ctx)
     box = c.box
-    euv = c.theme.color(p.color) if p.color else c.theme.palette["violet"]
+    euv = c.accent(c.theme.palette["violet"])
     laser = c.theme.palette["red"]
     metal = _metal(c)
     callout = c.min_text * LINE_HEIGHT * 1.6 if p.labels else 0.0

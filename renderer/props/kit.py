@@ -17,6 +17,7 @@ from .svg import Svg, stable_id
 class Canvas:
     def __init__(self, name: str, params: PropParams, ctx: PropContext):
         self.ctx = ctx
+        self.params = params
         self.box = ctx.box
         self.theme = ctx.theme
         self.u = ctx.unit
@@ -29,6 +30,21 @@ class Canvas:
         self.model: str | None = None
         # deterministic decoration: the same prop, box and seed always sparkle the same way
         self.rng = random.Random(int(key, 16) ^ ctx.seed)
+
+    def accent(self, default: str) -> str:
+        """The prop's `color:` parameter (a palette name or #hex) if given, else `default`."""
+        return self.colour(getattr(self.params, "color", None)) if getattr(self.params, "color", None) else default
+
+    def colour(self, name_or_hex: str) -> str:
+        """A palette name or a #hex colour; an unknown name is the author's error, with a suggestion."""
+        from ..errors import suggest
+        from .base import PropError
+
+        try:
+            return self.theme.color(name_or_hex)
+        except KeyError:
+            raise PropError(f"unknown colour '{name_or_hex}'{suggest(name_or_hex, self.theme.palette)}"
+                            " (or give a #rrggbb colour)") from None
 
     # ---- text ------------------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ def user_icon(p: UserIcon, ctx: PropContext):
     h = min(box.h * (0.88 if p.stagger and n > 1 else 1.0), slot / (SHOULDER_W * 1.15))
     palette = [c.theme.station_color(i) for i in (6, 1, 5, 2, 4, 3)]
     for i in range(n):
-        color = c.theme.color(p.color) if p.color else palette[i % len(palette)]
+        color = c.accent(palette[i % len(palette)])
         cx = box.x + slot * (i + 0.5)
         lift = (box.h - h) * (0.0 if i % 2 else 1.0) if p.stagger and n > 1 else (box.h - h) / 2
         top = box.y + lift
@@ -119,7 +119,7 @@ def hologram_projector(p: HologramProjector, ctx: PropContext):
     """An emitter disc on the floor throwing a cone of light up: the source of a hologram."""
     c = Canvas("hologram_projector", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.palette["cyan"]
+    color = c.accent(c.theme.palette["cyan"])
     disc_h = box.h * p.emitter
     disc_w = min(box.w * 0.45, disc_h * 3.2)
     cx, base = box.cx, box.y1 - disc_h * 0.5

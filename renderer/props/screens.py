@@ -77,7 +77,7 @@ def text_screen(p: TextScreen, ctx: PropContext):
     """A floating holographic screen showing text: the decoded answer, streaming with a cursor."""
     c = Canvas("text_screen", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(5)
+    color = c.accent(c.theme.station_color(5))
     if p.text is not None:
         raw = p.text
     elif ctx.demo is not None:

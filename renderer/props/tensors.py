@@ -32,7 +32,7 @@ def tensor_grid(p: TensorGrid, ctx: PropContext):
     """A glowing 3D block of cells (a tensor) with its shape label underneath."""
     c = Canvas("tensor_grid", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(2)
+    color = c.accent(c.theme.station_color(2))
     label = p.label
     caption = None
     if label is None and ctx.demo is not None:
@@ -122,7 +122,7 @@ def neural_network(p: NeuralNetwork, ctx: PropContext):
     """Layers of glowing nodes, densely connected, pulsing with energy: the model's forward pass."""
     c = Canvas("neural_network", p, ctx)
     box = c.box
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
+    color = c.accent(c.theme.station_color(3))
     n = len(p.layers)
     biggest = max(p.layers)
     col_gap = box.w / n
@@ -216,7 +216,7 @@ def shape_flow(p: ShapeFlow, ctx: PropContext):
     box = c.box
     shapes = need(c.trace(), "shapes", "re-run the demo (its trace has no shapes)")
     stages = shape_stages(shapes, p.blocks)
-    color = c.theme.color(p.color) if p.color else c.theme.station_color(3)
+    color = c.accent(c.theme.station_color(3))
     n = len(stages)
     family_label, family_mono = c.theme.fonts.label, c.theme.fonts.mono
     lo = math.ceil(c.min_text)

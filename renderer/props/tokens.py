@@ -223,10 +223,6 @@ def draw_cubes(c: Canvas, layout: CubeLayout, colors: list[str], *, name: str = 
                    color=muted if faded else mix(color, "#ffffff", 0.55), name=f"{name} id {slot.index + 1}")
 
 
-def accent(c: Canvas, color: str | None, station: int) -> str:
-    return c.theme.color(color) if color else c.theme.station_color(station)
-
-
 @prop("token_cubes", TokenCubes)
 def token_cubes(p: TokenCubes, ctx: PropContext):
     """A row of glowing cubes, one per token: visible text and id. Wraps, or ends in '…+N'."""
@@ -240,7 +236,7 @@ def token_cubes(p: TokenCubes, ctx: PropContext):
     layout = layout_cubes(tokens, inner, family=family, min_size=c.min_text,
                           max_size=max(c.min_text, MAX_SIZE_U * c.u), show_ids=p.show_ids,
                           max_rows=p.max_rows, align=p.align)
-    base = accent(c, p.color, 1)
+    base = c.accent(c.theme.station_color(1))
     colors = [c.theme.station_color(i + 1) for i in range(len(c.theme.stations))] if p.rainbow else [base]
     draw_cubes(c, layout, colors)
     if p.sparkles:
@@ -273,7 +269,7 @@ def padding_cube(p: PaddingCube, ctx: PropContext):
     # one cube alone may be big: as large as a third of the box height allows
     layout = layout_cubes([Token(p.text, p.id)], c.box.inset(2 * c.u), family=c.theme.fonts.mono,
                           min_size=c.min_text, max_size=max(c.min_text, c.box.h / 4.2), show_ids=p.id is not None)
-    draw_cubes(c, layout, [accent(c, p.color, 2)], dim=True, name="padding")
+    draw_cubes(c, layout, [c.accent(c.theme.station_color(2))], dim=True, name="padding")
     c.keep_clear(layout.bounds())
     return c.art()
 
