@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError, Problem, rel, suggest
 from .yamlsrc import Source, load_yaml, validation_problems
@@ -83,6 +83,15 @@ class PropSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
     at: tuple[Frac, Frac, Frac, Frac] = Field((0.1, 0.1, 0.8, 0.8), description="x, y, w, h in panel fractions.")
+
+    @field_validator("at")
+    @classmethod
+    def _sane_box(cls, v):
+        x, y, w, h = v
+        if not (-1 <= x <= 2 and -1 <= y <= 2 and 0 < w <= 3 and 0 < h <= 3):
+            raise ValueError("at: [x, y, w, h] are panel fractions: x and y from -1 to 2, w and h above 0 and "
+                             "at most 3")
+        return v
     id: str | None = Field(None, description="Name for anchors: labels can attach to '<id>.<anchor>'.")
     demo: str | None = Field(None, description="The live demo whose data this prop shows.")
     front: bool = Field(False, description="Draw in front of the cast instead of behind.")

@@ -21,8 +21,26 @@ def _visible(text: str) -> str:
     return text
 
 
+MAX_RESULT = 1_000_000   # characters or items one template operation may produce
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox plus limits on * and **: `{{ 'x' * 10**9 }}` must not eat the machine."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise jinja2.exceptions.SecurityError("exponent too large in template")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_RESULT:
+                    raise jinja2.exceptions.SecurityError("template repeats text or a list too many times")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_env(**options: Any) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

@@ -15,6 +15,8 @@ import yaml
 from .errors import InputError, Problem, rel
 
 Loc = tuple[int, int]  # 1-based line, column
+MAX_VALUES = 100_000   # a storyboard has hundreds; aliases can multiply a tiny file into billions
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -49,7 +51,13 @@ def _mark(node: yaml.Node) -> Loc:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+class _TooLarge(Exception):
+    pass
+
+
 def _build(node: yaml.Node, path: tuple, src: Source, problems: list[Problem], ctor: _Builder) -> Any:
+    if len(src.marks) >= MAX_VALUES or len(path) > MAX_DEPTH:
+        raise _TooLarge(path)
     src.marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         ctor.flatten_mapping(node)
@@ -91,7 +99,12 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Source]:
     if node is None:
         return None, src
     problems: list[Problem] = []
-    data = _build(node, (), src, problems, _Builder())
+    try:
+        data = _build(node, (), src, problems, _Builder())
+    except _TooLarge as err:
+        line, col = src.locate(err.args[0])
+        raise InputError(Problem(file, line, col, f"the file expands to more than {MAX_VALUES} values or nests "
+                                                  f"deeper than {MAX_DEPTH} levels (aliases?); simplify it")) from None
     if problems:
         raise InputError(problems)
     return data, src

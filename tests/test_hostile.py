@@ -1,0 +1,46 @@
+"""Hostile input: templates, YAML and storyboards built to hurt. Each is one clear error, fast."""
+from __future__ import annotations
+
+import pytest
+
+from renderer.errors import InputError
+from renderer.templating import TemplateProblem, render
+from renderer.yamlsrc import load_yaml_text
+
+
+@pytest.mark.parametrize("template, why", [
+    ("{{ 'x' * 10**9 }}", "too many times"),
+    ("{{ [1] * 10**8 }}", "too many times"),
+    ("{{ 2 ** 100000000 }}", "exponent too large"),
+    ("{{ range(10**9) | list }}", "Range too big"),
+    ("{{ ().__class__.__mro__ }}", "unsafe"),
+    ("{{ cycler.__init__.__globals__ }}", "unsafe"),
+    ("{{ nothing_here }}", "undefined name 'nothing_here'"),
+    ("{% for %}", "syntax error"),
+])
+def test_templates_cannot_escape_or_exhaust(template, why):
+    with pytest.raises(TemplateProblem) as err:
+        render(template, {"demos": {}})
+    assert why in err.value.message
+
+
+def test_yaml_alias_bomb_is_refused():
+    rows = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(8):
+        prev, name = chr(97 + i), chr(98 + i)
+        rows.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(InputError) as err:
+        load_yaml_text("\n".join(rows) + "\n", "bomb.yaml")
+    assert "more than 100000 values" in str(err.value)
+
+
+def test_deep_nesting_is_refused():
+    with pytest.raises(InputError) as err:
+        load_yaml_text("a: " + "[" * 200 + "]" * 200 + "\n", "deep.yaml")
+    assert "nests" in str(err.value)
+
+
+def test_duplicate_keys_are_errors():
+    with pytest.raises(InputError) as err:
+        load_yaml_text("page: 1\ntitle: a\ntitle: b\n", "dup.yaml")
+    assert "dup.yaml:3:1: duplicate key 'title' (first given on line 2)" in str(err.value)
