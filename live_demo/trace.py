@@ -94,6 +94,9 @@ def model_info(loaded: LoadedModel) -> dict:
         "n_params": int(sum(p.numel() for p in model.parameters())),
         "vocab_size": int(cfg.vocab_size), "context_length": context_length(cfg),
         "n_layers": int(cfg.num_hidden_layers), "d_model": int(cfg.hidden_size), "n_heads": int(cfg.num_attention_heads),
+        # the feed-forward width: Llama-style configs name it intermediate_size, GPT-2 n_inner (None: 4 x d_model)
+        "d_ff": int(getattr(cfg, "intermediate_size", None) or getattr(cfg, "n_inner", None) or 4 * cfg.hidden_size),
+        "ffn": "gated (SwiGLU)" if getattr(cfg, "hidden_act", "") == "silu" else "two-layer MLP",
     }
 
 

@@ -122,6 +122,11 @@ class BuildState:
         return False
 
     def done(self, step: str, inputs: dict[str, str], outputs: list[Path]) -> None:
+        # outputs the step made last time but not now (a panel removed from a page) are stale: delete them
+        fresh = {str(p.relative_to(self.out)) for p in outputs}
+        for old in self.manifest.steps.get(step, {}).get("outputs", {}):
+            if old not in fresh:
+                (self.out / old).unlink(missing_ok=True)
         self.manifest.record(step, inputs, outputs)
         self.manifest.save()   # after every step: an interrupted build keeps what it finished
         self.built += 1
@@ -178,7 +183,7 @@ def build(args) -> int:
         needed |= project.demos_for_comic()
     for d in deck_sources:
         needed |= set(d.demos)
-    if "site" in stages:
+    if "site" in stages and config.site:
         from .site_stage import site_demos
         needed |= site_demos(project)
     if "live" in stages:
@@ -196,6 +201,9 @@ def build(args) -> int:
         from .site_stage import site_stage
         site_stage(state)
     if not args.targets:
+        for step in set(manifest.steps) - state.steps:          # a storyboard or deck that was deleted
+            for old in manifest.steps[step].get("outputs", {}):
+                (out / old).unlink(missing_ok=True)
         manifest.forget_missing(state.steps)
     manifest.save()
     if state.built == 0:

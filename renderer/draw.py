@@ -49,6 +49,7 @@ class PanelRender:
     id: str
     image: Image.Image
     faces: dict[str, Rect] = field(default_factory=dict)      # who -> face box
+    heads: dict[str, Rect] = field(default_factory=dict)      # who -> head box (face, hair, antenna)
     mouths: dict[str, tuple[float, float]] = field(default_factory=dict)
     bodies: dict[str, Rect] = field(default_factory=dict)
     elements: list[Element] = field(default_factory=list)
@@ -200,6 +201,10 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
         y = round(c.at[1] * h - by)
         figures.append((c, fig, x, y))
         out.faces[c.who] = fig.face.offset(x, y)
+        head = fig.head.offset(x, y)
+        out.heads[c.who] = Rect(min(head.x, out.faces[c.who].x), min(head.y, out.faces[c.who].y),
+                                max(head.x1, out.faces[c.who].x1) - min(head.x, out.faces[c.who].x),
+                                max(head.y1, out.faces[c.who].y1) - min(head.y, out.faces[c.who].y))
         out.bodies[c.who] = Rect(x, y, fig.image.width, fig.image.height)
         out.mouths[c.who] = (fig.mouth[0] + x, fig.mouth[1] + y)
     for c, fig, x, y in figures:
@@ -222,7 +227,8 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     overlay: list[str] = []
     pending: list[tuple] = []
     # what no balloon or box may cover: faces, the model tag (and, below, labels)
-    blocked = [f.inset(-unit * 6) for f in out.faces.values()]
+    # balloons keep a tail's length away from every head (face, hair, antenna)
+    blocked = [hd.inset(-unit * 3) for hd in out.heads.values()]
     blocked += [r for item, r in zip(texts, out.prop_texts) if any(item is d for d in data_texts)]
 
     # 4. lettering: labels, the model tag, narration, captions, balloons, in the author's order
@@ -519,7 +525,7 @@ def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
         bt = lettering.BalloonText(bt.block, bt.rx * 1.14, bt.ry * 1.22)
     mouth = out.mouths.get(t.who)
     at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
-    req = BoxRequest(bt.w, bt.h, target=mouth, place=t.place, at=at, name=kind)
+    req = BoxRequest(bt.w, bt.h, target=mouth, place=t.place, at=at, name=kind, clearance=unit * 18)
     job = {"element": t, "index": ti, "kind": kind, "block": bt.block, "balloon": bt, "robot": robot,
            "request": req, "text": text}
     if not shrink and bt.block.size > min_size + 0.5:
@@ -543,15 +549,15 @@ def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overla
     style = theme.balloon
     stroke_w = ctx.px(style.stroke_width)
     mouth = out.mouths.get(t.who)
-    face = out.faces.get(t.who)
+    face = out.heads.get(t.who)
     tail = trail = None
     if kind == "speech":
-        reach = 0.62
+        reach = 1 / 3
         if mouth is None:   # off-panel speaker: the tail runs out through the nearer side border
             w = out.image.width
             mouth = (w + unit * 40, box.cy + box.h * 0.6) if box.cx > w / 2 else (-unit * 40, box.cy + box.h * 0.6)
             reach = 1.0
-        tail = tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 10, reach=reach)
+        tail = tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 16, reach=reach)
         fn = balloons.robot_svg if job["robot"] else balloons.speech_svg
         overlay.append(fn(box, tail, fill=style.fill, stroke=style.stroke, width=stroke_w))
     elif kind == "thought":

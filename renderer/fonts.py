@@ -72,12 +72,17 @@ class MissingGlyph(ValueError):
         self.char = char
 
 
+# Glyphs a font has but draws too unlike the usual shape to read (Orbitron's parentheses look like l).
+AVOID = {"Orbitron": frozenset("()[]{}")}
+
+
 def runs(text: str, family: str) -> list[tuple[str, str]]:
     """Split text into (segment, family) runs: the font itself where it has the glyphs, else a fallback."""
     out: list[tuple[str, str]] = []
+    avoid = AVOID.get(family, frozenset())
     for ch in text:
         fam = family
-        if ord(ch) not in coverage(family) and not ch.isspace():
+        if (ord(ch) not in coverage(family) or ch in avoid) and not ch.isspace():
             fam = next((f for f in FALLBACKS if ord(ch) in coverage(f)), None)
             if fam is None:
                 raise MissingGlyph(ch)

@@ -88,6 +88,7 @@ class BoxRequest:
     place: str | None = None                     # author's hint (PLACES key)
     at: tuple[float, float] | None = None        # author's exact centre (panel pixels)
     corner: bool = False                         # narration: snap to a panel corner
+    clearance: float = 0.0                       # keep this far from anything blocked (room for a tail)
     name: str = ""
 
 
@@ -108,7 +109,8 @@ def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect],
         for cand in _candidates(area, req):
             if not area.contains(cand):
                 continue
-            if any(cand.overlaps(b) for b in blocked):
+            halo = cand.inset(-req.clearance) if req.clearance else cand
+            if any(halo.overlaps(b) for b in blocked):
                 continue
             if any(cand.overlaps(p.inset(-inset / 2)) for p in placed):
                 continue
@@ -180,10 +182,11 @@ def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: lis
         inter = c.intersect(k)
         if inter is not None:
             cost += 6.0 * inter.area / c.area
+    body_weight = 4.0 if req.corner else 1.5   # a narration box over a character hides them; a balloon's top rarely does
     for b in bodies:
         inter = c.intersect(b)
         if inter is not None:
-            cost += 1.5 * inter.area / c.area
+            cost += body_weight * inter.area / c.area
     return cost
 
 
@@ -204,14 +207,27 @@ def label_room(anchor: str | None, anchors: dict[str, tuple[float, float]], labe
 
 # --- tails ----------------------------------------------------------------------------------------
 
-def tail_points(balloon: Rect, mouth: tuple[float, float], face: Rect | None, *, width: float,
-                reach: float = 0.62, min_len: float = 0.0) -> tuple[tuple[float, float], tuple[float, float],
-                                                                     tuple[float, float]] | None:
+def _ray_exit(rect: Rect, ox: float, oy: float, ux: float, uy: float) -> float | None:
+    """Distance from (ox, oy) along (ux, uy) to where the ray first meets `rect` (None: it misses)."""
+    t0, t1 = 0.0, math.inf
+    for o, u, lo, hi in ((ox, ux, rect.x, rect.x1), (oy, uy, rect.y, rect.y1)):
+        if abs(u) < 1e-9:
+            if not lo <= o <= hi:
+                return None
+            continue
+        a, b = (lo - o) / u, (hi - o) / u
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+    return t0 if t0 <= t1 else None
+
+
+def tail_points(balloon: Rect, mouth: tuple[float, float], head: Rect | None, *, width: float,
+                reach: float = 1 / 3, min_len: float = 0.0) -> tuple[tuple[float, float], tuple[float, float],
+                                                                      tuple[float, float]] | None:
     """A tapering wedge from the balloon's edge toward the mouth.
 
     Returns (base_left, base_right, tip) in panel pixels, or None when the mouth is inside the
-    balloon. The tip stops `reach` of the way from the balloon edge to the mouth and never enters
-    the face box, so it points at the speaker without touching them.
+    balloon. As a letterer draws it, the tail points at the mouth and ends about a third of the
+    way from the balloon to the speaker's head (`reach`), never touching the head.
     """
     cx, cy = balloon.cx, balloon.cy
     mx, my = mouth
@@ -226,15 +242,15 @@ def tail_points(balloon: Rect, mouth: tuple[float, float], face: Rect | None, *,
     if dist <= edge:
         return None
     ex, ey = cx + ux * edge, cy + uy * edge
-    length = max(min_len, (dist - edge) * reach)
+    gap = dist - edge                                   # balloon edge to mouth
+    if head is not None:
+        hit = _ray_exit(head, ex, ey, ux, uy)
+        if hit is not None:
+            gap = min(gap, hit)                         # balloon edge to the head's outline
+    length = max(min_len, gap * reach)
+    if head is not None and gap > 0:
+        length = min(length, gap * 0.85)                # whatever the minimum, never onto the head
     tip = (ex + ux * length, ey + uy * length)
-    if face is not None:
-        guard = face.inset(-width * 0.4)
-        for _ in range(40):
-            if not guard.contains_point(*tip):
-                break
-            length *= 0.9
-            tip = (ex + ux * length, ey + uy * length)
     # base: a chord of the ellipse, slightly inside the edge so the wedge joins the balloon
     inside = edge * 0.8
     bx, by = cx + ux * inside, cy + uy * inside

@@ -189,7 +189,10 @@ def fit_block(text: str, family: str, box_w: float, box_h: float, *, max_size: f
     """The largest size in [min_size, max_size] at which `text` fits in box_w x box_h, else None."""
     hi, lo = int(max_size), max(1, int(math.ceil(min_size)))
     if hi < lo:
-        return None
+        if max_size < min_size:
+            return None
+        lo = hi     # both round into the same whole pixel size
+
 
     def attempt(size: int) -> TextBlock | None:
         if wrap_lines:

@@ -223,3 +223,17 @@ def test_unknown_colours_are_located_input_errors(project, capsys):
     assert len(errors) == 2 and "Traceback" not in err
     assert "unknown colour 'purpl'; did you mean 'purple'" in err or "unknown colour 'purpl'" in err
     assert "unknown colour '#12x'" in err
+
+
+def test_removed_panels_and_pages_leave_no_stale_files(project, capsys):
+    assert run(project, "build", "comic", "-q", capsys=capsys)[0] == 0
+    panels = project / "build" / "comic" / "panels"
+    assert (panels / "page-02-b.png").exists()
+    sb = project / "storyboards" / "page-02-b.yaml"
+    sb.write_text(sb.read_text().replace("panels: [a, b]", "panels: [a]").split("  - id: b")[0])
+    assert run(project, "build", "comic", "-q", capsys=capsys)[0] == 0
+    assert not (panels / "page-02-b.png").exists() and (panels / "page-02-a.png").exists()
+    (project / "storyboards" / "page-01-a.yaml").unlink()
+    code, err = run(project, "build", "-q", capsys=capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (project / "build" / "comic" / "pages").iterdir()) == ["page-02.md", "page-02.png"]

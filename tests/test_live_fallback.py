@@ -21,7 +21,7 @@ def test_unavailable_model_falls_back_to_real_smollm2_once_announced(tmp_path, m
     assert len(warnings) == 1 and "'gpt2'" in warnings[0] and "SmolLM2-135M" in warnings[0]
     trace = traces["capital"]
     assert (trace["model"]["display"], trace["model"]["source"], trace["model"]["requested"]) == \
-        ("SmolLM2-135M", "fallback", "gpt2")
+        ("SmolLM2-135M-Instruct", "fallback", "gpt2")
     assert trace["model"]["vocab_size"] == 49152 and trace["model"]["n_layers"] == 30
     assert [t["text"] for t in trace["tokens"]] == ["The", " capital", " of", " France", " is"]
     assert trace["strategies"]["greedy"]["text"].startswith(" Paris")  # a real pretrained model

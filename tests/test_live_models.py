@@ -73,7 +73,7 @@ def test_offline_never_asks_the_hub(monkeypatch):
 
 def test_missing_model_falls_back_to_smollm2_and_says_so_naming_both():
     choice = resolve_model("acme/absent", None, fallback=True)
-    assert (choice.source, choice.display, choice.requested) == ("fallback", "SmolLM2-135M", "acme/absent")
+    assert (choice.source, choice.display, choice.requested) == ("fallback", "SmolLM2-135M-Instruct", "acme/absent")
     assert choice.path.endswith(".gguf") and len(choice.weights_sha256) == 64
     line = fallback_warning(choice)
     assert "acme/absent" in line and "SmolLM2-135M" in line and "\n" not in line
@@ -154,6 +154,6 @@ def test_unknown_model_with_fallback_off_fails_fast_without_torch(tmp_path):
 
 def test_model_status_for_doctor():
     on = model_status("acme/absent", None, fallback=True)
-    assert on["ok"] and on["source"] == "fallback" and on["display"] == "SmolLM2-135M" and on["where"]
+    assert on["ok"] and on["source"] == "fallback" and on["display"] == "SmolLM2-135M-Instruct" and on["where"]
     off = model_status("acme/absent", None, fallback=False)
     assert not off["ok"] and "not available" in off["error"]
