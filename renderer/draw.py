@@ -353,13 +353,12 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
     rendered = []
     for ti, t in enumerate(panel.text):
         text = _render_text(t.text, tctx, base + ("text", ti, t.kind), problems)
-        if text is not None:
-            try:
-                family = theme.fonts.title if t.font == "title" else fonts.get(t.kind, theme.fonts.lettering)
-                lettering.runs(text, family)
-            except lettering.MissingGlyph as err:
-                problems.add(base + ("text", ti, t.kind), f"{where}: {err}")
-                text = None
+        try:   # what the author wrote must be letterable; model output in it is drawn whatever it holds
+            family = theme.fonts.title if t.font == "title" else fonts.get(t.kind, theme.fonts.lettering)
+            lettering.runs(t.text, family)
+        except lettering.MissingGlyph as err:
+            problems.add(base + ("text", ti, t.kind), f"{where}: {err}")
+            text = None
         rendered.append(text)
 
     # labels first: they belong to the scene, and balloons must keep clear of them

@@ -76,8 +76,15 @@ class MissingGlyph(ValueError):
 AVOID = {"Orbitron": frozenset("()[]{}")}
 
 
-def runs(text: str, family: str) -> list[tuple[str, str]]:
-    """Split text into (segment, family) runs: the font itself where it has the glyphs, else a fallback."""
+REPLACEMENT = "\ufffd"   # drawn for a character of model output that no shipped font has
+
+
+def runs(text: str, family: str, *, replace: bool = False) -> list[tuple[str, str]]:
+    """Split text into (segment, family) runs: the font itself where it has the glyphs, else a fallback.
+
+    A character no font has raises MissingGlyph, or with `replace` becomes U+FFFD: model output
+    may hold any character, and must not make a build fail.
+    """
     out: list[tuple[str, str]] = []
     avoid = AVOID.get(family, frozenset())
     for ch in text:
@@ -85,7 +92,9 @@ def runs(text: str, family: str) -> list[tuple[str, str]]:
         if (ord(ch) not in coverage(family) or ch in avoid) and not ch.isspace():
             fam = next((f for f in FALLBACKS if ord(ch) in coverage(f)), None)
             if fam is None:
-                raise MissingGlyph(ch)
+                if not replace:
+                    raise MissingGlyph(ch)
+                ch, fam = REPLACEMENT, "DejaVu Sans"
         if out and out[-1][1] == fam:
             out[-1] = (out[-1][0] + ch, fam)
         else:

@@ -60,7 +60,7 @@ def _metrics(family: str, size: int, weight: int | None) -> tuple[float, float]:
 def text_width(text: str, family: str, size: int, weight: int | None = None, mono: bool = False) -> float:
     """Advance width of a line, with fallback fonts for the characters `family` lacks."""
     width = 0.0
-    for segment, fam in runs(text, family):
+    for segment, fam in runs(text, family, replace=True):
         f = font(fam, size, weight if fam == family else None)
         width += f.getlength(segment, features=NO_LIGATURES if mono else None)
     return width
@@ -236,7 +236,7 @@ def draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, x: float, y: float, 
         else:
             lx = x
         baseline = y + block.cap + block.pitch * i
-        for segment, fam in runs(line, block.family):
+        for segment, fam in runs(line, block.family, replace=True):
             f = font(fam, block.size, block.weight if fam == block.family else None)
             draw.text((lx, baseline), segment, font=f, fill=fill, anchor="ls", features=features, **kwargs)
             lx += f.getlength(segment, features=features)
@@ -289,13 +289,9 @@ def draw_text_items(image: Image.Image, items, theme, where: str, *, min_text: f
         mono = item.role == "mono"
         min_size = item.min_size or min_text
         max_size = item.size or item.box.h
-        try:
-            block = fit_block(item.text, family, item.box.w, item.box.h, max_size=max_size,
-                              min_size=min(min_size, max_size), wrap_lines=item.wrap, weight=item.weight, mono=mono,
-                              line_spacing=1.1)
-        except MissingGlyph as err:
-            problems.append(Problem(file or where, line, None, f"{where}: {err}"))
-            continue
+        block = fit_block(item.text, family, item.box.w, item.box.h, max_size=max_size,
+                          min_size=min(min_size, max_size), wrap_lines=item.wrap, weight=item.weight, mono=mono,
+                          line_spacing=1.1)
         if block is None:
             problems.append(Problem(file or where, line, None,
                                     f"{where}: text '{_short(item.text)}' of {item.name or 'a prop'} does not fit "

@@ -44,3 +44,20 @@ def test_duplicate_keys_are_errors():
     with pytest.raises(InputError) as err:
         load_yaml_text("page: 1\ntitle: a\ntitle: b\n", "dup.yaml")
     assert "dup.yaml:3:1: duplicate key 'title' (first given on line 2)" in str(err.value)
+
+
+def test_model_output_with_unknown_characters_draws_author_text_does_not():
+    from PIL import Image
+
+    from renderer.fonts import MissingGlyph, runs
+    from renderer.geometry import Rect
+    from renderer.lettering import draw_text_items
+    from renderer.props import TextItem
+    from renderer.theme import load_theme
+
+    theme = load_theme("tech")
+    image = Image.new("RGBA", (400, 100))
+    drawn = draw_text_items(image, [TextItem("AI 你好", Rect(0, 0, 400, 100), role="mono")], theme, "test")
+    assert len(drawn) == 1 and image.getbbox() is not None       # drawn, with a replacement mark
+    with pytest.raises(MissingGlyph):
+        runs("你好", "Kalam Bold")                                   # an author's balloon text: an error

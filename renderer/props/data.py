@@ -27,9 +27,9 @@ class Token:
     id: int | None = None
 
 
-# Control characters a token may hold, as a reader should see them on a cube.
-# (as two-character escapes: the mono font has no ↵ or ⇥ glyphs)
-PRINTABLE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\u21b5": "\\n"})
+# Control characters a token may hold, as a reader should see them on a cube: the same arrows the
+# traces and transcripts use (the lettering takes them from a fallback font; the mono font lacks them)
+PRINTABLE = str.maketrans({"\n": "\u21b5", "\r": "\u21b5", "\t": "\u21e5"})
 
 
 def visible(text: str) -> str:
@@ -39,7 +39,7 @@ def visible(text: str) -> str:
 
 
 def printable(display: str) -> str:
-    """A display string with newlines and tabs as visible escapes (\\n, \\t), never as line breaks."""
+    """A display string with newlines and tabs as visible arrows (↵, ⇥), never as line breaks."""
     return display.translate(PRINTABLE)
 
 
