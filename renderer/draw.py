@@ -362,29 +362,41 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         rendered.append(text)
 
     # labels first: they belong to the scene, and balloons must keep clear of them
+    label_anchors = [u.anchor for u in panel.text if u.kind == "label"]
+    fitted: dict[int, tuple] = {}
     for ti, t in enumerate(panel.text):
         if t.kind != "label" or rendered[ti] is None:
             continue
-        size = ctx.px(theme.lettering.size) * (t.size or 1.0)
-        color = theme.palette["text"]
         try:
             glow = theme.color(t.color) if t.color else theme.label.glow
         except KeyError:
             problems.add(base + ("text", ti, "color"), f"{where}: unknown colour '{t.color}'"
                                                        f"{suggest(t.color, theme.palette)} (or give a #rrggbb colour)")
             continue
-        max_w = label_room(t.anchor, anchors, [u.anchor for u in panel.text if u.kind == "label"], w - 2 * inset,
-                           gap=unit * 16)
-        # signage reads best on one line: shrink a little before breaking it
+        max_w = label_room(t.anchor, anchors, label_anchors, w - 2 * inset, gap=unit * 16)
         family = theme.fonts.title if t.font == "title" else theme.fonts.label
-        block = lettering.fit_block(rendered[ti], family, max_w, h * 0.3, max_size=size,
-                                    min_size=size * 0.7, wrap_lines=False, weight=800)
-        if block is None:
-            block = lettering.fit_block(rendered[ti], family, max_w, h * 0.3, max_size=size,
-                                        min_size=ctx.px(theme.lettering.small_print), wrap_lines=True, weight=800)
+        size = ctx.px(theme.lettering.size) * (t.size or 1.0)
+        block = _fit_label(rendered[ti], family, max_w, h * 0.3, size, ctx)
         if block is None:
             problems.add(base + ("text", ti), f"{where}: label '{rendered[ti]}' does not fit the panel; shorten it")
             continue
+        fitted[ti] = (block, family, max_w, glow)
+    # signs on the same prop (a row of stations) share one size, the smallest, so they read as a set
+    groups: dict[str, list[int]] = {}
+    for ti in fitted:
+        anchor = panel.text[ti].anchor
+        if anchor:
+            groups.setdefault(anchor.split(".")[0], []).append(ti)
+    for members in groups.values():
+        smallest = min(fitted[ti][0].size for ti in members)
+        for ti in members:
+            block, family, max_w, glow = fitted[ti]
+            if block.size > smallest:
+                block = _fit_label(rendered[ti], family, max_w, h * 0.3, smallest, ctx) or block
+                fitted[ti] = (block, family, max_w, glow)
+    for ti, (block, family, max_w, glow) in fitted.items():
+        t = panel.text[ti]
+        color = theme.palette["text"]
         if t.anchor and t.anchor in anchors:
             ax, ay = anchors[t.anchor]
             cx, cy = ax, ay - block.h / 2 - unit * 4
@@ -404,6 +416,13 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         r = Rect(x, y, block.w, block.h)
         blocked.append(r.inset(-unit * 4))   # balloons never cover a label (same rule as faces)
         out.elements.append(Element("label", rendered[ti], r, r, index=ti))
+
+    # a small tag naming the model whose data the panel shows: placed before the narration and
+    # balloons (they then keep clear of it), where it hides least of the art, never on a label or face
+    if out.models:
+        blocked.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending,
+                                  hard=[e.box for e in out.elements] + list(out.heads.values()),
+                                  soft=keepout + out.prop_texts * 5 + list(out.bodies.values())).inset(-unit * 4))
 
     # narration, captions and balloons: sized first, then placed together in reading order
     requests, jobs = [], []
@@ -435,12 +454,6 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
             continue
         _draw_box(job, box, out, ctx, overlay, pending)
 
-    # last, a small tag naming the model whose data the panel shows, where it hides least
-    if out.models:
-        _model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending,
-                   hard=[e.box for e in out.elements] + list(out.faces.values()),
-                   soft=keepout + out.prop_texts + list(out.bodies.values()))
-
     if overlay:
         region = _union_region(out.elements, w, h, unit * 20)
         image.alpha_composite(rasterize_region("".join(overlay), region), region[:2])
@@ -462,6 +475,16 @@ def _union_region(elements: list[Element], w: int, h: int, margin: float) -> tup
         return 0, 0, 1, 1
     return (max(0, int(min(xs) - margin)), max(0, int(min(ys) - margin)),
             min(w, int(max(xs) + margin) + 1), min(h, int(max(ys) + margin) + 1))
+
+
+def _fit_label(text: str, family: str, max_w: float, max_h: float, size: float, ctx: RenderContext):
+    """Signage reads best on one line: shrink a little (to 70%) before breaking it into lines."""
+    block = lettering.fit_block(text, family, max_w, max_h, max_size=size, min_size=size * 0.7, wrap_lines=False,
+                                weight=800)
+    if block is None:
+        block = lettering.fit_block(text, family, max_w, max_h, max_size=size,
+                                    min_size=ctx.px(ctx.theme.lettering.small_print), wrap_lines=True, weight=800)
+    return block
 
 
 def _place_fraction(place: str) -> tuple[float, float]:

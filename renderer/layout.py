@@ -144,8 +144,8 @@ def _candidates(area: Rect, req: BoxRequest):
         for name in ("top-left", "top-right", "bottom-left", "bottom-right"):
             fx, fy = PLACES[name]
             x0, y0 = area.x + fx * (area.w - req.w), area.y + fy * (area.h - req.h)
-            for k in range(17):
-                t = k / 16
+            for k in range(41):
+                t = k / 40
                 yield Rect(x0, area.y + (area.h - req.h) * (t if fy == 0 else 1 - t), req.w, req.h)
                 yield Rect(area.x + (area.w - req.w) * (t if fx == 0 else 1 - t), y0, req.w, req.h)
         return
