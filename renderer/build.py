@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import ProjectConfig, load_config, with_prompt
-from .errors import BuildError, InputError, Problem, rel, suggest
+from .errors import InputError, Problem, rel, suggest
 from .manifest import Manifest, sha256_file, sha256_json
 from .progress import Reporter
 from .storyboard import CastMember, LoadedStoryboard, load_cast, load_storyboard
@@ -189,8 +189,10 @@ def build(args) -> int:
     if "live" in stages:
         needed |= set(config.demos)
     if needed:
+        shown = project.demos_for_comic() | {d for ds in deck_sources for d in ds.demos}
         live_stage(state, sorted(needed), refresh=args.refresh,
-                   origin="--prompt" if args.prompt is not None else "novapress.yaml")
+                   origin="--prompt" if args.prompt is not None else "novapress.yaml",
+                   charts_for=shown | (set(config.demos) if "live" in stages and args.targets else set()))
 
     if "comic" in stages or "slides" in stages or "site" in stages:
         comic_stage(state, only=names if "comic" in stages else set(), skip=("comic" not in stages))
@@ -215,9 +217,11 @@ def build(args) -> int:
 
 # --- live data -----------------------------------------------------------------------------------
 
-def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, origin: str = "novapress.yaml") -> None:
-    """Traces for the demos the build shows: from the freeze cache, or from a real model run."""
-    from .live_stage import get_traces, write_charts
+def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, origin: str = "novapress.yaml",
+               charts_for: set[str] = frozenset()) -> None:
+    """Traces for the demos the build shows (from the freeze cache, or from a real model run), and
+    charts of the ones the comic and the decks show."""
+    from .live_stage import get_traces
 
     config = state.project.config
     missing = [n for n in names if n not in config.demos]
@@ -226,22 +230,33 @@ def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, or
     traces = get_traces({n: config.demos[n] for n in names}, config, refresh=refresh, reporter=state.reporter,
                         origin=origin)
     live = state.out / "live"
+    from . import workers
     from .atomic import write_text
 
+    todo = []
     for name in names:
         trace = traces[name]
         text = json.dumps(trace, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         digest = hashlib.sha256(text.encode()).hexdigest()
         state.traces[name] = trace
         state.trace_hashes[name] = digest
-        step = f"live:{name}"
-        inputs = {"trace": digest, "code": code_hash("live_demo")}
-        if state.up_to_date(step, inputs):
-            continue
-        state.reporter.step(f"live data: {name}")
-        outputs = [write_text(live / f"{name}.json", text)]
-        outputs += write_charts(trace, live / "charts", name)
-        state.done(step, inputs, outputs)
+        charted = name in charts_for
+        inputs = {"trace": digest, "code": code_hash("live_demo"), "charts": str(charted)}
+        if not state.up_to_date(f"live:{name}", inputs):
+            todo.append((name, text, charted, inputs))
+    if not todo:
+        return
+    state.reporter.step(f"live data and charts: {', '.join(n for n, *_ in todo)}")
+    charts = workers.run_all(_charts_job, [(traces[n], live / "charts", n) for n, _, charted, _ in todo if charted])
+    charts_by_name = dict(zip([n for n, _, charted, _ in todo if charted], charts))
+    for name, text, charted, inputs in todo:
+        outputs = [write_text(live / f"{name}.json", text)] + charts_by_name.get(name, [])
+        state.done(f"live:{name}", inputs, outputs)
+
+
+def _charts_job(job: tuple) -> list[Path]:
+    from .live_stage import write_charts
+    return write_charts(*job)
 
 
 # --- comic ---------------------------------------------------------------------------------------
@@ -295,7 +310,7 @@ def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> Non
         with state.reporter.steps(len(todo), "writing pages"):
             for sb, inputs in todo:
                 state.reporter.step(f"writing {sb.page_name}")
-                outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, state.traces, project.names)
+                outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, project.names)
                 state.done(f"page:{sb.name}", inputs, outputs)
     if skip or only:
         return
@@ -348,7 +363,7 @@ def render_one(args) -> int:
         write_bytes(target, png_bytes(render.panels[args.panel].image.convert("RGB"), config.comic.dpi))
         reporter.info(f"wrote {rel(target)}")
     else:
-        for p in write_page(sb, render, comic, config.comic.dpi, traces, project.names):
+        for p in write_page(sb, render, comic, config.comic.dpi, project.names):
             reporter.info(f"wrote {rel(p)}")
     return 0
 

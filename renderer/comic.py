@@ -34,7 +34,7 @@ def png_bytes(image: Image.Image, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def write_page(sb: LoadedStoryboard, render: PageRender, comic_dir: Path, dpi: int, traces: dict,
+def write_page(sb: LoadedStoryboard, render: PageRender, comic_dir: Path, dpi: int,
                names: dict[str, str] | None = None) -> list[Path]:
     """page-NN.png, page-NN.md (transcript) and one PNG per panel. Returns the paths written."""
     name = sb.page_name
@@ -42,11 +42,11 @@ def write_page(sb: LoadedStoryboard, render: PageRender, comic_dir: Path, dpi: i
     written = [write_bytes(pages / f"{name}.png", png_bytes(render.image, dpi))]
     for pid, pr in render.panels.items():
         written.append(write_bytes(panels / f"{name}-{pid}.png", png_bytes(pr.image.convert("RGB"), dpi)))
-    written.append(write_text(pages / f"{name}.md", transcript(sb, render, traces, names or {})))
+    written.append(write_text(pages / f"{name}.md", transcript(sb, render, names or {})))
     return written
 
 
-def transcript(sb: LoadedStoryboard, render: PageRender, traces: dict, names: dict[str, str]) -> str:
+def transcript(sb: LoadedStoryboard, render: PageRender, names: dict[str, str]) -> str:
     """The page in words, panel by panel in reading order: the page's alt text."""
     from .layout import reading_order
 
@@ -58,8 +58,8 @@ def transcript(sb: LoadedStoryboard, render: PageRender, traces: dict, names: di
         panel, pr = panels[pid], render.panels[pid]
         lines.append(f"## Panel {n} ({panel.shot}) {{#{pid}}}")
         lines.append("")
-        if panel.description.strip():
-            lines.append(_rendered_description(sb, panel, traces))
+        if pr.description:
+            lines.append(pr.description)
             lines.append("")
         if panel.cast:
             who = ", ".join(f"{names.get(c.who, c.who)} ({c.pose}, {c.expression})" for c in panel.cast)
@@ -79,17 +79,6 @@ def transcript(sb: LoadedStoryboard, render: PageRender, traces: dict, names: di
             lines.append(f"*Live data from the model {model}.*")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _rendered_description(sb: LoadedStoryboard, panel, traces: dict) -> str:
-    from .templating import TemplateProblem, render
-
-    ctx = {"demos": {d: traces[d] for d in sb.board.demos if d in traces}, "page": sb.board.page,
-           "title": sb.board.title, "book": {}}
-    try:
-        return render(panel.description.strip(), ctx)
-    except TemplateProblem:
-        return panel.description.strip()
 
 
 def write_pdf(pages: list[tuple[str, Path]], target: Path, dpi: int, title: str, author: str) -> Path:

@@ -17,10 +17,10 @@ from typing import Any
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from pydantic import ValidationError
 
-from . import balloons, cast as cast_art, lettering, scene
+from . import balloons, cast as cast_art, lettering, scene, workers
 from .errors import InputError, Problem, suggest
 from .geometry import Rect
-from .layout import BoxRequest, label_room, panel_rects, place_boxes, tail_points
+from .layout import PLACES, BoxRequest, label_room, panel_rects, place_boxes, tail_points
 from .props import REGISTRY, PropArt, PropContext
 from .raster import rasterize_region
 from .storyboard import CastMember, LoadedStoryboard, Panel
@@ -55,6 +55,7 @@ class PanelRender:
     elements: list[Element] = field(default_factory=list)
     prop_texts: list[Rect] = field(default_factory=list)
     models: list[str] = field(default_factory=list)           # models whose data this panel shows
+    description: str = ""                                     # the panel described in words (alt text)
 
 
 @dataclass
@@ -111,12 +112,12 @@ def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | None
     problems = _Problems(sb)
     page = Image.new("RGBA", (w, h), theme.page.background)
     renders: dict[str, PanelRender] = {}
-    for pi, panel in enumerate(sb.board.panels):
-        if only_panel is not None and panel.id != only_panel:
-            continue
-        rect = rects[panel.id]
-        pr = render_panel(sb, pi, panel, (int(rect.w), int(rect.h)), ctx, problems)
-        renders[panel.id] = pr
+    jobs = [(sb, pi, panel, (int(rects[panel.id].w), int(rects[panel.id].h)), ctx)
+            for pi, panel in enumerate(sb.board.panels) if only_panel is None or panel.id == only_panel]
+    for pr, items in workers.run_all(_panel_job, jobs):
+        problems.items += items
+        renders[pr.id] = pr
+        rect = rects[pr.id]
         page.alpha_composite(pr.image, (int(rect.x), int(rect.y)))
     if problems.items:
         raise InputError(problems.items)
@@ -128,6 +129,15 @@ def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | None
                        outline=theme.page.border_color, width=border)
     _draw_header_footer(page, sb, ctx)
     return PageRender(page.convert("RGB"), renders, rects)
+
+
+# Panels of a page are independent, and most of their time is resvg: they are drawn in worker
+# processes (renderer.workers), side by side on a multi-core machine.
+
+def _panel_job(job: tuple) -> tuple[PanelRender, list[Problem]]:
+    sb, pi, panel, size, ctx = job
+    problems = _Problems(sb)
+    return render_panel(sb, pi, panel, size, ctx, problems), problems.items
 
 
 def _draw_header_footer(page: Image.Image, sb: LoadedStoryboard, ctx: RenderContext) -> None:
@@ -162,6 +172,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     seed = ctx.seed * 1000 + sb.board.page * 37 + pi
     tctx = _template_context(sb, ctx)
     out = PanelRender(panel.id, Image.new("RGBA", size))
+    out.description = _render_text(panel.description.strip(), tctx, base + ("description",), problems) or ""
 
     # 1. background and props (as art), behind and in front of the cast
     image, glow = scene.scene_layers(w, h, theme, background=panel.scene.background, floor=panel.scene.floor,
@@ -230,11 +241,29 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     # balloons keep a tail's length away from every head (face, hair, antenna)
     blocked = [hd.inset(-unit * 3) for hd in out.heads.values()]
     blocked += [r for item, r in zip(texts, out.prop_texts) if any(item is d for d in data_texts)]
+    # text that quotes a demo (a balloon with the real answer, a card with the real sizes) is
+    # model data too: the panel names the model like one with a data prop
+    for name in _demos_quoted(panel, sb.board.demos):
+        model = ctx.traces[name]["model"]["display"] if name in ctx.traces else None
+        if model and model not in out.models:
+            out.models.append(model)
 
     # 4. lettering: labels, the model tag, narration, captions, balloons, in the author's order
     _letter_panel(sb, pi, panel, image, out, ctx, tctx, anchors, keepout, blocked, problems, overlay, pending)
     out.image = image
     return out
+
+
+def _demos_quoted(panel: Panel, demos: list[str]) -> list[str]:
+    """The page's demos that the panel's drawn text or prop parameters refer to (descriptions don't draw)."""
+    import json
+    import re
+
+    drawn = [t.text for t in panel.text] + [json.dumps(p.model_extra or {}) for p in panel.scene.props]
+    text = "\n".join(s for s in drawn if "{" in s)
+    if "demos" not in text:
+        return []
+    return [d for d in demos if re.search(rf"demos(\.{re.escape(d)}\b|\[\W*{re.escape(d)}\W*\])", text)]
 
 
 def _template_context(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Any]:
@@ -407,7 +436,7 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         elif t.at:
             cx, cy = t.at[0] * w, t.at[1] * h
         else:
-            fx, fy = _place_fraction(t.place or "top")
+            fx, fy = PLACES[t.place or "top"]
             cx = inset + block.w / 2 + fx * (w - 2 * inset - block.w)
             cy = inset + block.h / 2 + fy * (h - 2 * inset - block.h)
         x = min(max(cx - block.w / 2, inset), w - inset - block.w)
@@ -485,11 +514,6 @@ def _fit_label(text: str, family: str, max_w: float, max_h: float, size: float, 
         block = lettering.fit_block(text, family, max_w, max_h, max_size=size,
                                     min_size=ctx.px(ctx.theme.lettering.small_print), wrap_lines=True, weight=800)
     return block
-
-
-def _place_fraction(place: str) -> tuple[float, float]:
-    from .layout import PLACES
-    return PLACES[place]
 
 
 def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelRender, *, shrink: bool = False):

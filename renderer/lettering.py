@@ -15,7 +15,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFilter
 
 from .errors import InputError, Problem
-from .fonts import MissingGlyph, font, runs  # noqa: F401  (MissingGlyph: callers catch it from here)
+from .fonts import MissingGlyph, font, runs  # noqa: F401  (callers catch MissingGlyph from here)
 from .geometry import Rect
 
 # Code-like text (tokens, ids, shapes) must not turn "->" into an arrow.
@@ -160,6 +160,7 @@ def balloon_text(text: str, family: str, size: int, pad: float, *, line_spacing:
                  max_w: float, max_h: float, shape: str = "ellipse") -> BalloonText | None:
     """Choose line breaks for a balloon: rounded (about 1.4-2.2 : 1), within max_w x max_h."""
     best: BalloonText | None = None
+    best_score = math.inf
     word_count = sum(len(p) for p in _words(text))
     explicit = text.count("\n") + 1
     for n in range(explicit, max(explicit, min(word_count, 12)) + 1):
@@ -176,7 +177,7 @@ def balloon_text(text: str, family: str, size: int, pad: float, *, line_spacing:
             continue
         ratio = cand.w / cand.h
         score = abs(math.log(ratio / 1.7)) + 0.002 * cand.w * cand.h / (size * size)
-        if best is None or score < best_score:
+        if score < best_score:
             best, best_score = cand, score
     return best
 
@@ -229,12 +230,7 @@ def draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, x: float, y: float, 
     features = NO_LIGATURES if block.mono else None
     kwargs = {"stroke_width": stroke[0], "stroke_fill": stroke[1]} if stroke else {}
     for i, (line, w) in enumerate(zip(block.lines, block.widths)):
-        if align == "center":
-            lx = x + (block.w - w) / 2
-        elif align == "right":
-            lx = x + block.w - w
-        else:
-            lx = x
+        lx = x + _offset(block.w - w, align)
         baseline = y + block.cap + block.pitch * i
         for segment, fam in runs(line, block.family, replace=True):
             f = font(fam, block.size, block.weight if fam == block.family else None)
@@ -244,19 +240,12 @@ def draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, x: float, y: float, 
 
 def place_block(block: TextBlock, box: Rect, align: str = "center", valign: str = "middle") -> tuple[float, float]:
     """Top-left at which `block` sits in `box` with the given alignment."""
-    if align == "center":
-        x = box.x + (box.w - block.w) / 2
-    elif align == "right":
-        x = box.x1 - block.w
-    else:
-        x = box.x
-    if valign == "middle":
-        y = box.y + (box.h - block.h) / 2
-    elif valign == "bottom":
-        y = box.y1 - block.h
-    else:
-        y = box.y
-    return x, y
+    return box.x + _offset(box.w - block.w, align), box.y + _offset(box.h - block.h, valign)
+
+
+def _offset(room: float, align: str) -> float:
+    """How far into `room` spare pixels something aligned `align` starts."""
+    return {"center": room / 2, "middle": room / 2, "right": room, "bottom": room}.get(align, 0.0)
 
 
 def draw_glow_text(image: Image.Image, block: TextBlock, x: float, y: float, fill: str, glow: str,

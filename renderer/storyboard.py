@@ -34,7 +34,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InputError, Problem, rel, suggest
+from .errors import InputError, Problem, suggest
 from .yamlsrc import Source, load_yaml, validation_problems
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError, Problem, rel, suggest
+from .errors import InputError, Problem, suggest
 from .yamlsrc import load_yaml, validation_problems
 
 THEMES_DIR = Path(__file__).parent / "themes"

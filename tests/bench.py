@@ -42,8 +42,11 @@ for i in range(int(sys.argv[2])):
     t = time.perf_counter(); r = render_page(sb, ctx); times.append(time.perf_counter() - t)
     t = time.perf_counter(); png_bytes(r.image, 300); writes.append(time.perf_counter() - t)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from renderer import workers
+workers.shutdown()              # panel workers: their peak memory counts once they have exited
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"first": times[0], "median": statistics.median(times[1:] or times),
-                  "png": statistics.median(writes), "rss": rss}))
+                  "png": statistics.median(writes), "rss": rss, "workers": workers}))
 """
 
 
@@ -63,7 +66,8 @@ def bench_render(runs: int = 6) -> list[tuple[str, float, str]]:
     return [("render page 5, first in a process", r["first"], "s"),
             (f"render page 5, median of {runs - 1} more", r["median"], "s"),
             ("encode page 5 PNG (300 dpi)", r["png"], "s"),
-            ("peak memory of the render process", r["rss"], "MB")]
+            ("peak memory of the render process", r["rss"], "MB"),
+            ("peak memory of the largest panel worker (NOVAPRESS_JOBS=1: none)", r["workers"], "MB")]
 
 
 def bench_rebuild(runs: int = 3) -> list[tuple[str, float, str]]:

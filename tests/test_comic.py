@@ -125,7 +125,7 @@ def test_live_data_tagged_and_tokens_from_the_trace(page5):
 
 def test_outputs_open_and_repeat_byte_for_byte(page5, tmp_path):
     sb, ctx, render = page5
-    written = write_page(sb, render, tmp_path / "comic", 300, {"question": TRACE}, {"kai": "Kai", "nova": "Dr. Nova"})
+    written = write_page(sb, render, tmp_path / "comic", 300, {"kai": "Kai", "nova": "Dr. Nova"})
     page_png = tmp_path / "comic" / "pages" / "page-05.png"
     assert page_png in written
     with Image.open(page_png) as im:
