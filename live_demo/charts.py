@@ -20,6 +20,8 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .formatting import elide, one_line, pct
+
 Variant = Literal["dark", "light"]
 
 # The comic's colours, copied from renderer/themes/tech.yaml (palette and the DECODING
@@ -55,16 +57,8 @@ def register_fonts() -> None:
 
 # ---------------------------------------------------------------- text helpers
 
-def pct(p: float) -> str:
-    value = 100 * p
-    if value < 0.01:
-        return "<0.01%"
-    return f"{value:.3g}%" if value < 10 else f"{value:.1f}%"
-
-
 def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+    return elide(one_line(text), limit)
 
 
 def model_line(trace: dict) -> str:

@@ -16,6 +16,7 @@ import torch
 from transformers import GenerationConfig
 
 from .errors import DemoInputError
+from .formatting import visible
 from .loading import LoadedModel
 from .spec import DemoSpec
 
@@ -24,13 +25,6 @@ SIGNIFICANT = 6           # digits kept in every float, so the JSON is stable
 
 
 # ---------------------------------------------------------------- tokens
-
-def visible(text: str) -> str:
-    """Token text as shown on a cube: leading space as U+2423, newline and tab as arrows."""
-    if text.startswith(" "):
-        text = "\u2423" + text[1:]
-    return text.replace("\n", "\u21b5").replace("\t", "\u21e5")
-
 
 def token_entry(token_id: int, text: str) -> dict:
     return {"id": int(token_id), "text": text, "display": visible(text)}

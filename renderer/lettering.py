@@ -8,10 +8,10 @@ element. Nothing is ever clipped or allowed to overflow.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from live_demo.formatting import elide, one_line
 from PIL import Image, ImageDraw, ImageFilter
 
 from .errors import InputError, Problem
@@ -299,5 +299,4 @@ def draw_text_items(image: Image.Image, items, theme, where: str, *, min_text: f
 
 
 def _short(text: str, n: int = 40) -> str:
-    text = re.sub(r"\s+", " ", text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return elide(one_line(text), n)

@@ -11,14 +11,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from live_demo import formatting
+
 from .errors import suggest
-
-
-def _visible(text: str) -> str:
-    """Token text with its leading space made visible, as on the token cubes."""
-    if text.startswith(" "):
-        return "\u2423" + text[1:]
-    return text
 
 
 MAX_RESULT = 1_000_000   # characters or items one template operation may produce
@@ -46,8 +41,15 @@ def make_env(**options: Any) -> SandboxedEnvironment:
         keep_trailing_newline=True,
         **options,
     )
-    env.filters["visible"] = _visible
-    env.filters["pct"] = lambda p, digits=1: f"{100 * float(p):.{digits}f}%"
+    # how trace values read: the same rules as every panel, chart and slide (live_demo.formatting)
+    env.filters["visible"] = formatting.visible
+    env.filters["pct"] = formatting.pct
+    env.filters["count"] = formatting.count
+    env.filters["params"] = formatting.params
+    env.filters["megabytes"] = formatting.megabytes
+    env.filters["seconds"] = formatting.seconds
+    env.filters["elide"] = formatting.elide
+    env.filters["words"] = formatting.words
     return env
 
 

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from live_demo.formatting import pct
 
 from renderer.deck import build_deck
 from renderer.deck.bench import sample_context
@@ -191,7 +192,7 @@ def test_softmax_and_sampling_slides_show_real_numbers(real):
     softmax = text_of(next(s for s in slides_of(html) if "Converting scores to probabilities" in s))
     for row in q["next_token"]["temperatures"]:
         assert f"T = {row['t']}" in softmax
-        assert f"{100 * row['top'][0]['prob']:.1f}%" in softmax
+        assert pct(row['top'][0]['prob']) in softmax
     sampling = text_of(next(s for s in slides_of(html) if "Selecting the output" in s))
     for strategy in ("greedy", "top_k", "top_p", "beam"):
         assert q["strategies"][strategy]["text"].strip() in sampling

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from renderer.geometry import Rect
 from renderer.props import REGISTRY, PropContext, PropError
 from renderer.props.batch import batch_cells
-from renderer.props.data import VISIBLE_SPACE
+from live_demo.formatting import SPACE_MARK as VISIBLE_SPACE
 from renderer.props.tokens import layout_cubes
 from renderer.props.data import Token
 from renderer.theme import load_theme

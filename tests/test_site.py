@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from live_demo.formatting import pct
 from renderer.errors import InputError
 from renderer.site import build_site, site_demos
 from renderer.site.build import json_for_script, preset
@@ -130,7 +131,7 @@ def test_real_shapes_tokens_and_model_name_from_the_trace(site):
     for token in cat["tokens"]:
         assert f"id {token['id']}" in lesson
     top = cat["next_token"]["top"][0]
-    assert f"{100 * top['prob']:.1f}%" in lesson
+    assert pct(top['prob']) in lesson
     for page in ("index.html", "lesson.html", "tour.html", "comic.html"):
         assert cat["model"]["display"] in (root / page).read_text(), page
 

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from live_demo.formatting import pct
 
 from live_demo.spec import DemoSpec
 from renderer.site import build_site
@@ -109,7 +110,7 @@ def test_stepper_through_every_stage_by_clicks_and_keys(page, site):
     assert page.locator("[data-next]").is_disabled()
     chosen = cat["strategies"]["greedy"]["steps"][0]
     assert chosen["token"]["display"] in page.locator(".stage:visible").inner_text()
-    assert f"{100 * chosen['prob']:.1f}%" in page.locator(".stage:visible").inner_text()
+    assert pct(chosen['prob']) in page.locator(".stage:visible").inner_text()
 
     page.locator("body").click(position={"x": 5, "y": 300})   # focus outside any control
     for stage, _ in reversed(expected[:-1]):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from live_demo import formatting
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError, Problem, rel, suggest
@@ -59,7 +60,7 @@ def token_text(value: Any) -> str:
 _DECK_ENV.filters["inline"] = inline_text
 _DECK_ENV.filters["tok"] = token_text
 _DECK_ENV.filters["code"] = lambda v: f"<code>{token_text(v)}</code>"
-_DECK_ENV.filters["num"] = lambda v: f"{v:,}"  # 49152 -> 49,152
+_DECK_ENV.filters["num"] = formatting.count  # 49152 -> 49,152
 
 
 class DeckOptions(BaseModel):

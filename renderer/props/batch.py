@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from live_demo.formatting import elide
 from pydantic import Field
 
 from ..geometry import Rect
@@ -50,7 +51,7 @@ def batch_cells(batch: dict) -> list[list[Cell]]:
 
 
 def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(1, limit - 1)] + "\u2026"
+    return elide(text, limit)
 
 
 class BatchGrid(DataParams):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from live_demo.formatting import elide, pct
 from pydantic import Field
 
 from ..geometry import Rect
@@ -20,12 +21,6 @@ from .svg import lighten, mix, num
 MAX_SIZE_U = 20          # largest bar text, in page units
 ROW_GAP = 0.35           # between bars, of the row height
 TRACK = 0.62             # bar thickness, of the row height
-
-
-def pct(p: float) -> str:
-    """A probability as a percentage a reader can compare: one decimal below 10 %."""
-    v = p * 100
-    return f"{v:.1f}%" if v < 10 else f"{v:.0f}%"
 
 
 def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
@@ -53,7 +48,7 @@ def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, 
     row_h = area.h / (n + (n - 1) * ROW_GAP)
     labels = [_display(r) for r in rows]
     label_w = max(text_width(t, family, size) for t in labels) * 1.04 + size * 0.4
-    pct_w = text_width("100%", family, size) * 1.04 + size * 0.3
+    pct_w = max(text_width(pct(r["prob"]), family, size) for r in rows) * 1.04 + size * 0.3
     track_x = area.x + label_w
     track_w = max(1.0, area.w - label_w - pct_w)
     top = scale or max(r["prob"] for r in rows) or 1.0
@@ -88,8 +83,8 @@ def _fit_size(c: Canvas, rows: list[dict], area: Rect, *, max_u: float = MAX_SIZ
     for s in range(max(lo, int(max_u * c.u)), lo - 1, -1):
         row_h = area.h / (n + (n - 1) * ROW_GAP)
         label_w = max(text_width(_display(r), family, s) for r in rows) * 1.04 + s * 0.4
-        pct_w = text_width("100%", family, s) * 1.04 + s * 0.3
-        if s * LINE_HEIGHT <= row_h and label_w + pct_w + area.w * 0.25 <= area.w:
+        pct_w = max(text_width(pct(r["prob"]), family, s) for r in rows) * 1.04 + s * 0.3
+        if s * LINE_HEIGHT <= row_h and label_w + pct_w + area.w * 0.18 <= area.w:
             return s
     return None
 
@@ -238,7 +233,7 @@ def _heatmap_plan(labels: list[str], area: Rect, family: str, lo: int, hi: int):
 
 
 def _short(label: str, limit: int) -> str:
-    return label if len(label) <= limit else label[: max(1, limit - 1)] + "\u2026"
+    return elide(label, limit)
 
 
 @prop("attention_heatmap", AttentionHeatmap, needs_demo=True)

@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from live_demo.formatting import printable, visible  # noqa: F401  (props import them from here)
+
 from .base import PropError, PropParams
-
-VISIBLE_SPACE = "\u2423"
-
 
 class DataParams(PropParams):
     """Parameters of a prop that can show a demo's live data.
@@ -25,22 +24,6 @@ class DataParams(PropParams):
 class Token:
     display: str           # what a reader sees: leading space as U+2423
     id: int | None = None
-
-
-# Control characters a token may hold, as a reader should see them on a cube: the same arrows the
-# traces and transcripts use (the lettering takes them from a fallback font; the mono font lacks them)
-PRINTABLE = str.maketrans({"\n": "\u21b5", "\r": "\u21b5", "\t": "\u21e5"})
-
-
-def visible(text: str) -> str:
-    """Token text with its leading space made visible, as on the token cubes."""
-    text = VISIBLE_SPACE + text[1:] if text.startswith(" ") else text
-    return printable(text)
-
-
-def printable(display: str) -> str:
-    """A display string with newlines and tabs as visible arrows (↵, ⇥), never as line breaks."""
-    return display.translate(PRINTABLE)
 
 
 def need(trace: dict[str, Any] | None, key: str, fix: str) -> Any:

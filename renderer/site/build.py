@@ -16,6 +16,8 @@ from typing import Any
 
 import jinja2
 
+from live_demo import formatting
+
 from ..atomic import replace_dir
 from ..errors import BuildError, InputError, Problem
 from ..theme import Theme, load_theme
@@ -50,8 +52,8 @@ def _env() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["shape"] = lesson.shape_text
-    env.filters["pct"] = lambda p, digits=1: f"{100 * float(p):.{digits}f}%"
-    env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["pct"] = formatting.pct
+    env.filters["thousands"] = formatting.count
     env.filters["json_data"] = json_for_script
     return env
 

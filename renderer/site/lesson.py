@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from live_demo.formatting import pct
+
 from ..errors import BuildError
 
 # Who owns each part of one request (seed 003's table).
@@ -130,11 +132,11 @@ def stepper_stages(trace: dict) -> list[Stage]:
               bars=top[:5]),
         Stage("chosen", "Chosen token", "policy", "repeats",
               f"The decoding policy picks one token from the distribution: greedy takes the likeliest "
-              f"({chosen['display']}, {100 * first['prob']:.1f}%), sampling draws one at random. The token is "
+              f"({chosen['display']}, {pct(first['prob'])}), sampling draws one at random. The token is "
               f"appended and the model runs again.",
               "argmax or sampling chooses one token, then the loop repeats",
               None, rows=[("chosen (greedy)", f"{chosen['display']}  id {chosen['id']}"),
-                          ("probability", f"{100 * first['prob']:.1f}%")],
+                          ("probability", f"{pct(first['prob'])}")],
               tokens=[chosen], turns=turns),
     ]
 
