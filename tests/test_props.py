@@ -343,3 +343,19 @@ def test_a_long_batch_cuts_columns_into_a_more_cell(theme, trace):
     assert more and all(m.startswith("\u2026+") for m in more)
     shown = {int(c) for c in re.findall(r'data-cell="0,(\d+)"', art.svg)}
     assert len(shown) + int(more[0][2:]) == 40
+
+
+def test_prob_bars_elide_long_tokens_only_when_they_cannot_fit_whole(theme, trace):
+    """A model with random weights (or any model's rare tokens) puts long tokens at tiny
+    probabilities in the top k: the bars still draw, shortening those labels with "…"."""
+    t = copy.deepcopy(trace)
+    words = ["?", " genomes", " waterfall", " Shay"]
+    t["next_token"]["top"] = [{"id": 100 + i, "text": w, "display": w.replace(" ", VISIBLE_SPACE, 1),
+                               "prob": 4.5e-5 - i * 3e-6, "logit": 1.0} for i, w in enumerate(words)]
+    box = Rect(20, 20, 362, 336)                     # page 5's next-token box
+    art = draw("prob_bars", {"k": 4}, theme, t, box=box)
+    labels = [x.text for x in art.texts if " token " in x.name]   # the ␣ marks are drawn, not lettered
+    assert labels[:2] == ["?", "genomes"] and labels[2].startswith("wat") and labels[2].endswith("\u2026")
+    assert all(box.contains(x.box) for x in art.texts)
+    roomy = draw("prob_bars", {"k": 4}, theme, t, box=Rect(20, 20, 880, 500))
+    assert [x.text for x in roomy.texts if " token " in x.name] == [w.strip() for w in words]

@@ -21,6 +21,9 @@ from .svg import lighten, mix, num
 MAX_SIZE_U = 20          # largest bar text, in page units
 ROW_GAP = 0.35           # between bars, of the row height
 TRACK = 0.62             # bar thickness, of the row height
+# Token labels whole first; a long token (any model's vocabulary has them) is elided
+# with "…" to these many characters only when no legible size fits it whole.
+LABEL_LIMITS = (None, 10, 8, 6, 4)
 
 
 def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
@@ -37,16 +40,18 @@ def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
     return rows[:k]
 
 
-def _display(row: dict) -> str:
-    return printable(row.get("display") or visible(row["text"]))
+def _display(row: dict, limit: int | None = None) -> str:
+    label = printable(row.get("display") or visible(row["text"]))
+    return label if limit is None else elide(label, limit)
 
 
-def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, name: str, scale: float | None = None) -> None:
+def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, name: str, scale: float | None = None,
+             limit: int | None = None) -> None:
     """Draw labelled bars for `rows` (dicts with display/text and prob) filling `area` top to bottom."""
     family = c.theme.fonts.mono
     n = len(rows)
     row_h = area.h / (n + (n - 1) * ROW_GAP)
-    labels = [_display(r) for r in rows]
+    labels = [_display(r, limit) for r in rows]
     label_w = max(text_width(t, family, size) for t in labels) * 1.04 + size * 0.4
     pct_w = max(text_width(pct(r["prob"]), family, size) for r in rows) * 1.04 + size * 0.3
     track_x = area.x + label_w
@@ -76,13 +81,13 @@ def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, 
                size=size, align="left", color=lighten(accent, 0.5), name=f"{name} percent {i + 1}")
 
 
-def _fit_size(c: Canvas, rows: list[dict], area: Rect, *, max_u: float = MAX_SIZE_U) -> int | None:
+def _fit_size(c: Canvas, rows: list[dict], area: Rect, *, max_u: float = MAX_SIZE_U, limit: int | None = None) -> int | None:
     family = c.theme.fonts.mono
     n = len(rows)
     lo = math.ceil(c.min_text)
     for s in range(max(lo, int(max_u * c.u)), lo - 1, -1):
         row_h = area.h / (n + (n - 1) * ROW_GAP)
-        label_w = max(text_width(_display(r), family, s) for r in rows) * 1.04 + s * 0.4
+        label_w = max(text_width(_display(r, limit), family, s) for r in rows) * 1.04 + s * 0.4
         pct_w = max(text_width(pct(r["prob"]), family, s) for r in rows) * 1.04 + s * 0.3
         if s * LINE_HEIGHT <= row_h and label_w + pct_w + area.w * 0.18 <= area.w:
             return s
@@ -125,11 +130,15 @@ def prob_bars(p: ProbBars, ctx: PropContext):
     if title and p.temperature is not None:
         title = f"{title} \u00b7 T = {p.temperature:g}"
     area, _ = chart_frame(c, color, title, p.frame)
-    size = _fit_size(c, rows, area)
+    size, limit = None, None
+    for limit in LABEL_LIMITS:
+        size = _fit_size(c, rows, area, limit=limit)
+        if size is not None:
+            break
     if size is None:
         raise PropError(f"{len(rows)} bars do not fit a {c.box.w:.0f}x{c.box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger or lower k")
-    bar_rows(c, rows, area, color, size=size, name="bar")
+    bar_rows(c, rows, area, color, size=size, name="bar", limit=limit)
     c.keep_clear(c.box)
     c.anchor("in", c.box.x, c.box.cy)
     c.anchor("out", c.box.x1, c.box.cy)
@@ -165,17 +174,20 @@ def temperature_bars(p: TemperatureBars, ctx: PropContext):
     scale = max(r["prob"] for rows in rows_all for r in rows)
     body = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
     best = None
-    for across in (True, False):      # charts side by side, else stacked
-        c_try = Canvas("temperature_bars", p, ctx)    # measure on a scratch canvas
-        cells = _cells(body, n, across)
-        areas = [_chart_area(c_try, cell, p.frame, c_try.min_text) for cell in cells]
-        size = min((_fit_size(c_try, rows, area) or 0) for rows, area in zip(rows_all, areas))
-        if size and (best is None or size > best[0]):
-            best = (size, across)
+    for limit in LABEL_LIMITS:
+        for across in (True, False):      # charts side by side, else stacked
+            c_try = Canvas("temperature_bars", p, ctx)    # measure on a scratch canvas
+            cells = _cells(body, n, across)
+            areas = [_chart_area(c_try, cell, p.frame, c_try.min_text) for cell in cells]
+            size = min((_fit_size(c_try, rows, area, limit=limit) or 0) for rows, area in zip(rows_all, areas))
+            if size and (best is None or size > best[0]):
+                best = (size, across, limit)
+        if best is not None:
+            break
     if best is None:
         raise PropError(f"{n} charts of {p.k} bars do not fit a {box.w:.0f}x{box.h:.0f} px box at "
                         f"the smallest legible text; make the prop larger or lower k")
-    size, across = best
+    size, across, limit = best
     areas, colors = [], []
     for i, (t, cell) in enumerate(zip(temps, _cells(body, n, across))):
         color = c.theme.color(TEMPERATURE_COLORS[i % len(TEMPERATURE_COLORS)])
@@ -185,7 +197,7 @@ def temperature_bars(p: TemperatureBars, ctx: PropContext):
         areas.append(area)
         colors.append(color)
     for i, (rows, area, color) in enumerate(zip(rows_all, areas, colors)):
-        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}", scale=scale)
+        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}", scale=scale, limit=limit)
     c.keep_clear(box)
     return c.art()
 
