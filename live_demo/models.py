@@ -60,15 +60,19 @@ def _truthy(value: str | None) -> bool:
 
 
 def hub_offline() -> bool:
-    return _truthy(os.environ.get("HF_HUB_OFFLINE"))
+    # huggingface_hub also goes offline for TRANSFORMERS_OFFLINE: agree with it, or a
+    # build would probe, "find" the model, and then fail to download it
+    return _truthy(os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"))
 
 
 def hub_cache_dir() -> Path:
-    """Where huggingface_hub keeps downloads, read from the environment at call time."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    """Where huggingface_hub keeps downloads, read from the environment at call time
+    (its order: HF_HUB_CACHE, the older HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME)."""
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(name):
+            return Path(os.path.expandvars(os.environ[name])).expanduser()
     if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+        return Path(os.path.expandvars(os.environ["HF_HOME"])).expanduser() / "hub"
     xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
     return Path(xdg).expanduser() / "huggingface" / "hub"
 
@@ -197,7 +201,7 @@ def probe_hub(model_id: str, revision: str | None, timeout: float = HUB_TIMEOUT_
         # Only answers that are recognisably the hub's count: a proxy or captive portal
         # that says 404 to everything must not make a model "missing".
         try:
-            req = urllib.request.Request(url, headers={"User-Agent": "novapress", "Accept": "application/json"})
+            req = urllib.request.Request(url, headers=_hub_headers())
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 info = json.loads(resp.read(1 << 20) or b"{}")
             if isinstance(info, dict) and (info.get("id") or info.get("modelId")):
@@ -219,6 +223,19 @@ def probe_hub(model_id: str, revision: str | None, timeout: float = HUB_TIMEOUT_
     t.start()
     t.join(timeout + 0.3)
     return result[0] if result else ("unreachable", f"{hub_endpoint()} did not answer within {timeout:g} s")
+
+
+def _hub_headers() -> dict[str, str]:
+    """The probe's headers, with the token huggingface_hub would send (HF_TOKEN or
+    `hf auth login`): a private model the user may download must not look missing."""
+    headers = {"User-Agent": "novapress", "Accept": "application/json"}
+    try:
+        from huggingface_hub.utils import build_hf_headers
+
+        headers |= {k: v for k, v in build_hf_headers().items() if k.lower() == "authorization"}
+    except Exception:  # a broken token file or login: ask without one, as before
+        pass
+    return headers
 
 
 def resolve_local(model_id: str, revision: str | None) -> tuple[ModelChoice | None, str]:
@@ -270,7 +287,7 @@ def resolve_model(model_id: str, revision: str | None = None, fallback: bool = T
     hub_possible = not _looks_like_path(model_id) and not invalid_repo_id(model_id)
     if hub_possible:
         if hub_offline():
-            why += " and HF_HUB_OFFLINE is set"
+            why += f" and {'HF_HUB_OFFLINE' if _truthy(os.environ.get('HF_HUB_OFFLINE')) else 'TRANSFORMERS_OFFLINE'} is set"
         else:
             status, detail = probe_hub(model_id, revision)
             if status == "found":
