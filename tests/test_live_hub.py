@@ -63,7 +63,8 @@ def _env(tmp: Path, endpoint: str) -> dict[str, str]:
            if not k.startswith(dropped) and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     return env | {"HF_HOME": str(tmp / "hf-home"), "HF_ENDPOINT": endpoint, "HF_HUB_DISABLE_TELEMETRY": "1",
                   "NOVAPRESS_CACHE": str(tmp / "novapress-cache"), "NO_PROXY": "127.0.0.1,localhost",
-                  "no_proxy": "127.0.0.1,localhost", "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+                  "no_proxy": "127.0.0.1,localhost", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+                  "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
 
 
 def _build(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -118,10 +119,14 @@ def test_default_model_downloads_from_the_hub_then_builds_from_its_cache_offline
 # ---------------------------------------------------------------- how a build asks the hub (in process, fast)
 
 def test_a_private_model_is_found_with_the_users_token(tmp_path, tiny_gpt2_dir, monkeypatch):
+    from huggingface_hub import constants
+
     from live_demo.models import probe_hub
 
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))   # no token file of the user's is read
-    monkeypatch.delenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", raising=False)
+    # the token as huggingface_hub finds it, from HF_TOKEN only: the user's token file stays unread
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_IMPLICIT_TOKEN", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
     with HubStub({"acme/secret": tiny_gpt2_dir}, private={"acme/secret": "hf_test_token"}) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         monkeypatch.delenv("HF_TOKEN", raising=False)
