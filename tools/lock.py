@@ -94,8 +94,12 @@ def write(no_deps: list[str], upgrade: list[str] | None = None, out: Path = LOCK
     pins = resolve(project_requirements(), no_deps=False, keep=keep)
     if no_deps:
         pins |= resolve(no_deps, no_deps=True)
+    text = render(pins)
+    if out.exists() and out.read_text() == text:  # untouched, so make deps has nothing to redo
+        print(f"lock: {out.name} is up to date ({len(pins)} packages)")
+        return
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(render(pins))
+    tmp.write_text(text)
     os.replace(tmp, out)
     print(f"lock: {len(pins)} packages pinned in {out.name}; run `make deps` and `make test`, then commit it")
 
