@@ -6,8 +6,9 @@
 
 `write` asks pip to resolve, without installing anything, the dependencies and the
 `test` extra that pyproject.toml declares, newest versions first within its ranges, and
-pins the result. With --upgrade, every other package keeps its current pin. Packages given with --no-deps are pinned as they are (pip installs
-them without their own dependencies). Versions are written as pip freeze prints them,
+pins the result. With --upgrade, every other package keeps its current pin. Packages
+given with --no-deps are pinned as they are (pip installs them without their own
+dependencies). Versions are written as pip freeze prints them,
 minus local build labels (torch's "+cpu"): the lock pins the release, and the machine's
 wheels decide the build, so the same file works with and without a local CPU wheel.
 It needs nothing but pip, so it runs before anything else is installed.
