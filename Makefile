@@ -1,5 +1,6 @@
 # novapress: two commands do everything on a fresh machine.
-#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question)
+#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question;
+#                   STRICT=1 makes a page's layout warnings errors)
 #   make test    -> the test suite
 # Both first run the stamped dependency step below.
 
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.novapress-deps
 .PHONY: build test bench clean present serve doctor deps
 
 build: $(STAMP)
-	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
+	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(if $(filter-out 0,$(STRICT)),--strict) $(ARGS)
 
 test: $(STAMP)
 	@$(PY) -m pytest $(ARGS)

@@ -116,16 +116,18 @@ def page_layout(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Rect]:
                        footer=ctx.px(t.margin) * 0.35)
 
 
-def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | None = None) -> PageRender:
-    """Draw the whole page (or, with only_panel, just that panel on an otherwise empty page)."""
+def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[str] | None = None) -> PageRender:
+    """Draw the whole page (or, with only_panel, just that panel, or those panels, on an otherwise
+    empty page)."""
     theme = ctx.theme
     w, h = ctx.page_size
     rects = page_layout(sb, ctx)
     problems = _Problems(sb)
     page = Image.new("RGBA", (w, h), theme.page.background)
     renders: dict[str, PanelRender] = {}
+    only = {only_panel} if isinstance(only_panel, str) else only_panel
     jobs = [(sb, pi, panel, (int(rects[panel.id].w), int(rects[panel.id].h)), ctx)
-            for pi, panel in enumerate(sb.board.panels) if only_panel is None or panel.id == only_panel]
+            for pi, panel in enumerate(sb.board.panels) if only is None or panel.id in only]
     for pr, items, warnings in workers.run_all(_panel_job, jobs):
         problems.items += items
         problems.warnings += warnings

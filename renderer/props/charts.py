@@ -71,17 +71,25 @@ def bar_length(prob: float, track_w: float, stub: float) -> float:
     return min(track_w, max(stub, track_w * p))
 
 
-def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, name: str) -> None:
+def columns(rows: list[dict], family: str, size: float, width: float) -> tuple[float, float]:
+    """(label column, percent column) widths for bars of `rows` in a chart `width` wide."""
+    label_w = max(text_width(t, family, size) for t in _labels(rows, family, size, width)) * 1.04 + size * 0.4
+    pct_w = max(text_width(pct(r["prob"]), family, size) for r in rows) * 1.04 + size * 0.3
+    return label_w, pct_w
+
+
+def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, name: str,
+             cols: tuple[float, float] | None = None) -> None:
     """Draw labelled bars for `rows` (dicts with display/text and prob) filling `area` top to bottom.
 
-    Every bar is measured against 100%, in every chart: two charts put side by side compare
-    honestly, and a flat distribution of tiny probabilities reads as tiny."""
+    Every bar is measured against 100%, in every chart: charts put side by side (given the same
+    `cols`, so their tracks are equally long) compare honestly, and a flat distribution of tiny
+    probabilities reads as tiny."""
     family = c.theme.fonts.mono
     n = len(rows)
     row_h = area.h / (n + (n - 1) * ROW_GAP)
     labels = _labels(rows, family, size, area.w)
-    label_w = max(text_width(t, family, size) for t in labels) * 1.04 + size * 0.4
-    pct_w = max(text_width(pct(r["prob"]), family, size) for r in rows) * 1.04 + size * 0.3
+    label_w, pct_w = cols or columns(rows, family, size, area.w)
     track_x = area.x + label_w
     track_w = max(1.0, area.w - label_w - pct_w)
     for i, (row, label) in enumerate(zip(rows, labels)):
@@ -218,8 +226,12 @@ def temperature_bars(p: TemperatureBars, ctx: PropContext):
         area = _chart_area(c, cell, p.frame, c.min_text, heading=f"T = {t['t']:g}", color=color, index=i)
         areas.append(area)
         colors.append(color)
+    # one label and one percent column width for every chart, so every track has the same length
+    family = c.theme.fonts.mono
+    widths = [columns(rows, family, size, area.w) for rows, area in zip(rows_all, areas)]
+    cols = (max(w[0] for w in widths), max(w[1] for w in widths))
     for i, (rows, area, color) in enumerate(zip(rows_all, areas, colors)):
-        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}")
+        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}", cols=cols)
     c.keep_clear(box)
     return c.art()
 
