@@ -263,7 +263,7 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     for item, r in zip(texts, out.prop_texts):
         if r.area > 0:
             kind = "data" if any(item is d for d in data_texts) else "lettering"
-            blocked.append(Obstacle(r.inset(-unit * 2), kind))
+            blocked.append(Obstacle(r.inset(-unit * 6), kind))   # with a little air around it
     # text that quotes a demo (a balloon with the real answer, a card with the real sizes) is
     # model data too: the panel names the model like one with a data prop
     for name in _demos_quoted(panel, sb.board.demos):
