@@ -732,8 +732,7 @@ def _options(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelR
                      "request": req, "text": text})
     if at is not None and jobs:
         # an author's spot that is taken: the same shapes anywhere else, as close to it as there is room
-        jobs += [dict(j, request=replace(j["request"], at=None, near=at, corner=kind == "narration",
-                                         place=None if kind != "narration" else j["request"].place))
+        jobs += [dict(j, request=replace(j["request"], at=None, near=at, corner=False, place=None))
                  for j in list(jobs)]
     return jobs
 

@@ -107,7 +107,7 @@ def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect],
     out: list[Rect | None] = []
     prev: Rect | None = None
     for req in requests:
-        best = _best_clean(area, req, blocked, [], placed, prev, keepout, bodies, inset)
+        best = _best_clean(area, req, blocked, [], placed, prev, keepout, bodies, inset)[0]
         out.append(best)
         if best is not None:
             placed.append(best)
@@ -117,10 +117,11 @@ def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect],
 
 
 def _best_clean(area: Rect, req: BoxRequest, blocked: list[Rect], flush: list[Rect], placed: list[Rect],
-                prev: Rect | None, keepout: list[Rect], bodies: list[Rect], inset: float) -> Rect | None:
-    """The cheapest spot for `req` that breaks no hard rule (prev=None: reading order not enforced).
-
-    The box keeps its `clearance` from everything `blocked`; it may come right up to `flush`."""
+                prev: Rect | None, keepout: list[Rect], bodies: list[Rect],
+                inset: float) -> tuple[Rect | None, float]:
+    """The cheapest spot for `req` that breaks no hard rule (prev=None: reading order not enforced),
+    and its cost. The box keeps its `clearance` from everything `blocked`; it may come right up to
+    `flush`."""
     best, best_cost = None, math.inf
     for cand in _candidates(area, req):
         if not area.contains(cand):
@@ -137,7 +138,7 @@ def _best_clean(area: Rect, req: BoxRequest, blocked: list[Rect], flush: list[Re
         cost = _cost(cand, area, req, keepout, bodies)
         if cost < best_cost:
             best, best_cost = cand, cost
-    return best
+    return best, best_cost
 
 
 # --- placing text that must land somewhere ------------------------------------------------------
@@ -146,6 +147,11 @@ def _best_clean(area: Rect, req: BoxRequest, blocked: list[Rect], flush: list[Re
 # then the model's data, then the lettering of the scene (props' signs, labels) and other balloons.
 COVER_WEIGHT = {"face": 1000.0, "data": 300.0, "balloon": 250.0, "label": 200.0, "lettering": 200.0,
                 "tag": 120.0}
+
+
+# What taking the next, less preferred shape of an element (smaller text, other line breaks) costs,
+# in the units of a spot's cost: it must buy a clearly better spot (near its place, above the mouth).
+OPTION_STEP = 0.4
 
 
 @dataclass(frozen=True)
@@ -189,9 +195,10 @@ def place_texts(panel: Rect, requests: list[TextRequest], *, obstacles: list[Obs
                 bodies: list[Rect], inset: float) -> list[Placed]:
     """Place every element in reading order, degrading step by step instead of failing.
 
-    For each element: the first option (largest text first) with a clean spot in reading order;
-    else a clean spot out of order; else a caption strip; else the spot that hides least (faces
-    weigh most). Only an element larger than the panel itself gets no place (rect None).
+    For each element: the cheapest clean spot in reading order over all its options (a smaller
+    option pays OPTION_STEP per step, so it wins only a clearly better spot); else a clean spot out
+    of order; else a caption strip; else the spot that hides least (faces weigh most). Only an
+    element larger than the panel itself gets no place (rect None).
     """
     area = panel.inset(inset)
     # a balloon keeps a tail's length from faces; from lettering and data, just not on top of them
@@ -205,16 +212,17 @@ def place_texts(panel: Rect, requests: list[TextRequest], *, obstacles: list[Obs
         for order in (True, False):
             if not order and prev is None:
                 break
+            # every shape's best spot; a later (smaller) shape wins only where it sits much better
+            best_cost = math.inf
             for i, req in enumerate(treq.options):
-                rect = _best_clean(area, req, blocked, flush, placed, prev if order else None, keepout, bodies,
-                                   inset)
-                if rect is not None:
-                    result = Placed(rect, i, "" if order else "order")
-                    break
+                rect, cost = _best_clean(area, req, blocked, flush, placed, prev if order else None, keepout,
+                                         bodies, inset)
+                if rect is not None and cost + OPTION_STEP * i < best_cost:
+                    result, best_cost = Placed(rect, i, "" if order else "order"), cost + OPTION_STEP * i
             if result is not None:
                 break
         if result is None and treq.strip is not None:
-            rect = _best_clean(area, treq.strip, blocked, flush, placed, None, keepout, bodies, inset)
+            rect, _ = _best_clean(area, treq.strip, blocked, flush, placed, None, keepout, bodies, inset)
             if rect is not None:
                 result = Placed(rect, -1, "strip")
         if result is None:
@@ -333,9 +341,11 @@ def _candidates(area: Rect, req: BoxRequest, dense: bool = False):
 def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: list[Rect]) -> float:
     scale = max(area.w, area.h)
     cost = 0.0
-    if req.near is not None:
+    if req.at is not None:          # the author's own spot, clear of everything that matters: take it
+        return 0.0
+    if req.near is not None:      # an author's spot that was taken: as close to it as there is room
         cost += 3 * math.hypot(c.cx - req.near[0], c.cy - req.near[1]) / scale
-    if req.strip:
+    elif req.strip:
         cost += 0.5 * (c.y - area.y) / area.h         # the top edge reads first
     elif req.corner:
         # near the asked-for corner (top-left by default), as far as the room allows
@@ -358,7 +368,8 @@ def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: lis
         inter = c.intersect(k)
         if inter is not None:
             cost += 6.0 * inter.area / c.area
-    body_weight = 4.0 if req.corner else 1.5   # a narration box over a character hides them; a balloon's top rarely does
+    # a narration box over a character hides them; a balloon's top rarely does
+    body_weight = 4.0 if req.corner or req.name in ("narration", "caption") else 1.5
     for b in bodies:
         inter = c.intersect(b)
         if inter is not None:
