@@ -36,14 +36,16 @@ panels:
         who: kai
       - speech: "And a third balloon, which has no room left at all in this panel."
         who: nova
+      - speech: "A fourth one, too: nobody reads this much in one panel, do they?"
+        who: kai
   - id: c
   - id: b
     text:
       - narration: "Station two."
 """
 
-WARNING = ("warning: storyboards/page-01-crowd.yaml:19:9: page 1, panel 'a': no room for the speech "
-           "'The second balloon answers with even…' in the scene, so it is set as a caption strip")
+WARNING = ("warning: storyboards/page-01-crowd.yaml:23:9: page 1, panel 'a': no room for the speech "
+           "'A fourth one, too: nobody reads this…' in the scene, so it is set as a caption strip")
 
 
 @pytest.fixture
@@ -57,9 +59,9 @@ def test_a_crowded_page_builds_with_a_located_warning_that_survives_rebuilds(cro
     assert WARNING in err and err.count("warning:") == 1
     assert (crowded / "build" / "comic" / "pages" / "page-01.png").exists()
     md = (crowded / "build" / "comic" / "pages" / "page-01.md").read_text()
-    assert "**Kai:** The second balloon answers" in md            # the words are all there, by their speaker
+    assert "**Kai:** A fourth one, too" in md                      # the words are all there, by their speaker
     step = json.loads((crowded / "build" / "manifest.json").read_text())["steps"]["page:page-01-crowd"]
-    assert step["warnings"][0]["line"] == 19 and "caption strip" in step["warnings"][0]["message"]
+    assert step["warnings"][0]["line"] == 23 and "caption strip" in step["warnings"][0]["message"]
 
     # nothing changed: the page is not redrawn, but its warning is reported again
     before = tree(crowded / "build")
@@ -81,11 +83,15 @@ def test_strict_writes_nothing_for_a_changed_page_and_passes_once_the_layout_has
     sb = crowded / "storyboards" / "page-01-crowd.yaml"
     sb.write_text(sb.read_text().replace("about tokens.", "about the tokens."))
     code, err = run(crowded, "build", "comic", "-q", "--strict", capsys=capsys)
-    assert code == 2 and "error: storyboards/page-01-crowd.yaml:19:9:" in err
+    assert code == 2 and "error: storyboards/page-01-crowd.yaml:23:9:" in err
     assert tree(crowded / "build") == before
-    # room for every balloon: a smaller cast and one balloon less
-    sb.write_text(sb.read_text().replace("height: 0.9", "height: 0.5").replace(
-        '      - speech: "And a third balloon, which has no room left at all in this panel."\n        who: nova\n', ""))
+    # room for every balloon: a smaller cast and two balloons less
+    text = sb.read_text().replace("height: 0.9", "height: 0.5")
+    for gone in ('      - speech: "And a third balloon, which has no room left at all in this panel."\n        who: nova\n',
+                 '      - speech: "A fourth one, too: nobody reads this much in one panel, do they?"\n        who: kai\n'):
+        assert gone in text
+        text = text.replace(gone, "")
+    sb.write_text(text)
     code, err = run(crowded, "build", "comic", "-q", "--strict", capsys=capsys)
     assert code == 0 and "warning" not in err, err
 
@@ -97,7 +103,7 @@ def test_render_reports_warnings_and_strict_makes_them_errors(crowded, capsys):
     assert out.exists()
     out.unlink()
     code, err = run(crowded, "render", "storyboards/page-01-crowd.yaml", "--strict", capsys=capsys)
-    assert code == 2 and "error: storyboards/page-01-crowd.yaml:19:9:" in err
+    assert code == 2 and "error: storyboards/page-01-crowd.yaml:23:9:" in err
     assert not out.exists()
 
 
@@ -106,5 +112,16 @@ def test_text_too_long_for_an_empty_panel_is_still_an_error(crowded, capsys):
     sb.write_text(sb.read_text().replace('"Station two."', '"' + " ".join(["tokens"] * 500) + '"'))
     code, err = run(crowded, "build", "comic", "-q", capsys=capsys)
     assert code == 2
-    assert "error: storyboards/page-01-crowd.yaml:26:9: page 1, panel 'b': narration 'tokens tokens" in err
+    assert "error: storyboards/page-01-crowd.yaml:28:9: page 1, panel 'b': narration 'tokens tokens" in err
     assert "too long to fit the panel" in err
+
+
+def test_words_quoting_data_too_long_for_the_panel_are_shortened_with_a_warning(crowded, capsys):
+    sb = crowded / "storyboards" / "page-01-crowd.yaml"
+    sb.write_text(sb.read_text().replace('"Station two."', '"Station {{ \'two \' * 3000 }}"'))
+    code, err = run(crowded, "build", "comic", "-q", capsys=capsys)
+    assert code == 0, err
+    assert ("warning: storyboards/page-01-crowd.yaml:28:9: page 1, panel 'b': the narration 'Station two two two "
+            "two two two two…' is too long for the panel with this data, so it is shortened") in err
+    md = (crowded / "build" / "comic" / "pages" / "page-01.md").read_text()
+    assert "*Narration:* Station " + "two " * 2999 + "two" in md       # the transcript has every word
