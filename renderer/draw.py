@@ -5,8 +5,10 @@ Per panel, back to front: background (SVG) and props behind the cast, their neon
 the props' own text, then labels, narration boxes and balloons placed by
 renderer.layout, and a model tag on panels that show live data.
 
-Every problem found while drawing (text that cannot fit, a balloon with no room, a
-template error) is collected with its file and line and raised together.
+Every problem found while drawing (author text too long even for an empty panel, a
+template error) is collected with its file and line and raised together. A crowded
+panel is not a problem: what has no clean spot degrades (renderer.layout.place_texts)
+and is reported as a located warning in PageRender.warnings.
 """
 from __future__ import annotations
 
