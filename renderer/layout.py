@@ -351,7 +351,7 @@ def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: lis
         # near the asked-for corner (top-left by default), as far as the room allows
         fx, fy = PLACES[req.place] if req.place in PLACES else (0.0, 0.0)
         tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
-        cost += 2.0 * math.hypot(c.x - tx, c.y - ty) / scale
+        cost += 3.0 * math.hypot(c.x - tx, c.y - ty) / scale
     elif req.place is not None:
         fx, fy = PLACES[req.place]
         tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
