@@ -4,8 +4,9 @@ Every storyboard in storyboards/ is rendered through renderer.draw.render_page w
 variants of real traces (tests/hostile_traces.py: long, one-word, Spanish, right-to-left, emoji,
 CJK, template-looking and quoted questions; empty, one-token and 64-token answers; flat tiny and
 peaked probabilities) and with real traces of other questions. No page may fail, no text may
-leave its panel, a question that looks like a template is drawn as typed, and whatever had to be
-shortened is whole in the transcript.
+leave its panel, nothing lettered covers a face or a prop's lettering unless the panel warned, a
+question that looks like a template is drawn as typed, and whatever had to be shortened is whole
+in the transcript.
 
 Only the panels that show data are drawn (the others do not change with the data, and
 test_book.py draws them). NOVAPRESS_HOSTILE=all runs every variant instead of the default few.
@@ -81,7 +82,7 @@ def test_every_page_draws_with_hostile_data(name, book):
     project, boards, base = book
     traces = traces_for(name, base)
     ctx = render_context(project, traces)
-    errors, escaped, literal, lost = [], [], [], []
+    errors, escaped, literal, lost, covered = [], [], [], [], []
     prompt = traces["question"]["prompt"]
     for sb in boards:
         only = data_panels(sb)
@@ -93,7 +94,14 @@ def test_every_page_draws_with_hostile_data(name, book):
             errors += [str(p) for p in err.problems]
             continue
         md = transcript(sb, render, project.names)
+        warned = {w.message.split("panel '", 1)[1].split("'", 1)[0] for w in render.warnings if "panel '" in w.message}
         for pid, pr in render.panels.items():
+            if pid not in warned:      # placed cleanly: nothing lettered covers a face or a prop's lettering
+                for e in pr.elements:
+                    hit = [f"face of {who}" for who, f in pr.faces.items() if e.box.inset(2).overlaps(f)]
+                    hit += [f"'{t[:20]}'" for t, r in pr.prop_items if r.area and e.box.inset(2).overlaps(r)]
+                    if hit:
+                        covered.append(f"{sb.page_name} {pid}: {e.kind} '{e.text[:30]}' covers {', '.join(hit)}")
             w, h = pr.image.size
             inside = Rect(0, 0, w, h).inset(-1)
             for e in pr.elements:
@@ -114,3 +122,4 @@ def test_every_page_draws_with_hostile_data(name, book):
     assert not escaped, "\n".join(escaped)
     assert not literal, "\n".join(literal)
     assert not lost, "\n".join(lost)
+    assert not covered, "\n".join(covered)
