@@ -7,6 +7,11 @@ tokens (long, one word, Spanish, right-to-left, emoji, CJK, text that looks like
 quotes), the answer (empty, one token, 64 tokens) and the probabilities (flat and tiny like a
 random-weights GPT-2, or peaked). Everything derived from them is kept consistent: shapes,
 attention map, batch, every decoding strategy, the temperature charts.
+
+When the trace format changes, write the fixtures again from a real build:
+    novapress build live -q && cp build/live/{question,running,subword,tokenizers}.json tests/fixtures/book/
+and, for tests/fixtures/book/questions/, `novapress build live -q --out /tmp/q --prompt "..."` with
+the question each file holds (its "prompt"), copying /tmp/q/live/question.json.
 """
 from __future__ import annotations
 
