@@ -1,5 +1,6 @@
 # novapress: two commands do everything on a fresh machine.
-#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question)
+#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question;
+#                   STRICT=1 makes a page's layout warnings errors)
 #   make test    -> the test suite
 # Both first run the stamped dependency step below.
 
@@ -21,7 +22,7 @@ PIPNOISE := grep -v '^WARNING: Location' || true
 .PHONY: build test bench clean present serve doctor deps lock
 
 build: $(STAMP)
-	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(ARGS)
+	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(if $(filter-out 0,$(STRICT)),--strict) $(ARGS)
 
 test: $(STAMP)
 	@$(PY) -m pytest $(ARGS)

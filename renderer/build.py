@@ -23,6 +23,7 @@ from .theme import Theme, load_theme
 PACKAGE_DIRS = ("renderer", "live_demo")
 CODE_SUFFIXES = {".py", ".yaml", ".yml", ".svg", ".j2", ".css", ".js", ".html", ".json"}
 STAGES = ("live", "comic", "slides", "site")
+STRICT_NOTE = "--strict: the warnings above are errors; no page was written"
 
 
 @lru_cache(maxsize=None)
@@ -113,6 +114,8 @@ class BuildState:
     built: int = 0
     fresh: int = 0
     steps: set[str] = field(default_factory=set)
+    strict: bool = False                                     # a page that warns fails the build
+    warnings: list[Problem] = field(default_factory=list)    # every page's warnings, this build or stored
 
     def up_to_date(self, step: str, inputs: dict[str, str]) -> bool:
         self.steps.add(step)
@@ -121,13 +124,13 @@ class BuildState:
             return True
         return False
 
-    def done(self, step: str, inputs: dict[str, str], outputs: list[Path]) -> None:
+    def done(self, step: str, inputs: dict[str, str], outputs: list[Path], warnings: list | None = None) -> None:
         # outputs the step made last time but not now (a panel removed from a page) are stale: delete them
         fresh = {str(p.relative_to(self.out)) for p in outputs}
         for old in self.manifest.steps.get(step, {}).get("outputs", {}):
             if old not in fresh:
                 (self.out / old).unlink(missing_ok=True)
-        self.manifest.record(step, inputs, outputs)
+        self.manifest.record(step, inputs, outputs, warnings)
         self.manifest.save()   # after every step: an interrupted build keeps what it finished
         self.built += 1
 
@@ -176,7 +179,7 @@ def build(args) -> int:
     manifest = Manifest.load(out)
     if args.force:
         manifest.steps.clear()
-    state = BuildState(project, out, manifest, reporter)
+    state = BuildState(project, out, manifest, reporter, strict=getattr(args, "strict", False))
 
     needed = set()
     if "comic" in stages or "site" in stages:
@@ -295,23 +298,34 @@ def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> Non
     comic = state.out / "comic"
     boards = [sb for sb in project.storyboards if not only or sb.name in only]
     todo = []
+    warnings: dict[str, list[Problem]] = {}
     for sb in boards:
         inputs = page_inputs(state, sb)
         if skip and (comic / "pages" / f"{sb.page_name}.png").exists():
             continue
-        if not state.up_to_date(f"page:{sb.name}", inputs):
+        if state.up_to_date(f"page:{sb.name}", inputs):
+            warnings[sb.name] = state.manifest.warnings(f"page:{sb.name}")   # an unchanged page warns again
+        else:
             todo.append((sb, inputs))
+    renders = {}
     if todo:
         ctx = render_context(state, state.traces)
-        renders = {}
         for sb, inputs in todo:                  # render every page before writing any:
             state.reporter.step(f"drawing {sb.page_name} ({rel(sb.path)})")
             renders[sb.name] = render_page(sb, ctx)   # a bad page stops the build with build/ untouched
+            warnings[sb.name] = renders[sb.name].warnings
+    found = [w for sb in boards for w in warnings.get(sb.name, [])]
+    state.warnings += found
+    if found and state.strict:                   # --strict: a warning is an error, and nothing is written
+        raise InputError(found + [STRICT_NOTE])
+    for w in found:
+        state.reporter.warn(str(w))
+    if todo:
         with state.reporter.steps(len(todo), "writing pages"):
             for sb, inputs in todo:
                 state.reporter.step(f"writing {sb.page_name}")
                 outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, project.names)
-                state.done(f"page:{sb.name}", inputs, outputs)
+                state.done(f"page:{sb.name}", inputs, outputs, warnings.get(sb.name))
     if skip or only:
         return
     pages = [(sb, comic / "pages" / f"{sb.page_name}.png") for sb in project.storyboards]
@@ -357,6 +371,10 @@ def render_one(args) -> int:
     from .atomic import write_bytes
 
     render = render_page(sb, render_context(project, traces), only_panel=args.panel)
+    if render.warnings and getattr(args, "strict", False):
+        raise InputError(render.warnings + [STRICT_NOTE])        # --strict: nothing is written
+    for w in render.warnings:
+        reporter.warn(str(w))
     comic = Path(args.out) / "comic"
     if args.panel:
         target = comic / "panels" / f"{sb.page_name}-{args.panel}.png"

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--refresh", action="store_true", help="re-run the model even where a cached trace exists")
     b.add_argument("--no-fallback", action="store_true", help="fail instead of falling back to SmolLM2 when the model is unavailable")
     b.add_argument("--force", action="store_true", help="rebuild outputs even when their inputs did not change")
+    b.add_argument("--strict", action="store_true",
+                   help="treat a page's layout warnings as errors: exit 2 and write nothing")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
     r = sub.add_parser("render", help="render one storyboard page (or one panel) quickly")
@@ -41,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--panel", help="render only this panel id")
     r.add_argument("--out", default="build", help="output folder (default: build)")
     r.add_argument("--prompt", help="replace the book's main question")
-    r.add_argument("-q", "--quiet", action="store_true")
+    r.add_argument("--strict", action="store_true", help="treat layout warnings as errors: exit 2 and write nothing")
+    r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
     sub.add_parser("doctor", help="show what is installed and which model a build would use")
 

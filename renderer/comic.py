@@ -75,6 +75,9 @@ def transcript(sb: LoadedStoryboard, render: PageRender, names: dict[str, str]) 
             else:
                 lines.append(f"*{el.kind.capitalize()}:* {el.text}")
             lines.append("")
+        for full in dict.fromkeys(pr.shortened):   # data the panel had to cut with "…", whole here
+            lines.append(f"*Shown shortened:* {full}")
+            lines.append("")
         for model in pr.models:
             lines.append(f"*Live data from the model {model}.*")
             lines.append("")

@@ -5,13 +5,15 @@ Per panel, back to front: background (SVG) and props behind the cast, their neon
 the props' own text, then labels, narration boxes and balloons placed by
 renderer.layout, and a model tag on panels that show live data.
 
-Every problem found while drawing (text that cannot fit, a balloon with no room, a
-template error) is collected with its file and line and raised together.
+Every problem found while drawing (author text too long even for an empty panel, a
+template error) is collected with its file and line and raised together. A crowded
+panel is not a problem: what has no clean spot degrades (renderer.layout.place_texts)
+and is reported as a located warning in PageRender.warnings.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
@@ -20,7 +22,8 @@ from pydantic import ValidationError
 from . import balloons, cast as cast_art, lettering, scene, workers
 from .errors import InputError, Problem, suggest
 from .geometry import Rect
-from .layout import PLACES, BoxRequest, label_room, panel_rects, place_boxes, tail_points
+from .layout import (PLACES, BoxRequest, Obstacle, TextRequest, first_clear, hides_least, label_room, label_spots,
+                     panel_rects, place_texts, tail_points)
 from .props import REGISTRY, PropArt, PropContext
 from .raster import rasterize_region
 from .storyboard import CastMember, LoadedStoryboard, Panel
@@ -56,6 +59,8 @@ class PanelRender:
     prop_texts: list[Rect] = field(default_factory=list)
     models: list[str] = field(default_factory=list)           # models whose data this panel shows
     description: str = ""                                     # the panel described in words (alt text)
+    prop_items: list[tuple[str, Rect]] = field(default_factory=list)   # each prop text as drawn, and where
+    shortened: list[str] = field(default_factory=list)        # data drawn shortened with "…", in full
 
 
 @dataclass
@@ -63,6 +68,7 @@ class PageRender:
     image: Image.Image
     panels: dict[str, PanelRender]
     rects: dict[str, Rect]
+    warnings: list[Problem] = field(default_factory=list)    # located, in panel order
 
 
 @dataclass
@@ -84,13 +90,21 @@ class RenderContext:
 
 
 class _Problems:
+    """Errors (the page cannot be drawn as written) and warnings (it was drawn, but something had
+    to give: a balloon out of reading order, over a face, set as a caption strip), each located."""
+
     def __init__(self, sb: LoadedStoryboard):
         self.sb = sb
         self.items: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def add(self, path: tuple, message: str) -> None:
         line, col = self.sb.source.locate(path)
         self.items.append(Problem(self.sb.file, line, col, message))
+
+    def warn(self, path: tuple, message: str) -> None:
+        line, col = self.sb.source.locate(path)
+        self.warnings.append(Problem(self.sb.file, line, col, message))
 
 
 # --- page ---------------------------------------------------------------------------------------
@@ -104,18 +118,21 @@ def page_layout(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Rect]:
                        footer=ctx.px(t.margin) * 0.35)
 
 
-def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | None = None) -> PageRender:
-    """Draw the whole page (or, with only_panel, just that panel on an otherwise empty page)."""
+def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[str] | None = None) -> PageRender:
+    """Draw the whole page (or, with only_panel, just that panel, or those panels, on an otherwise
+    empty page)."""
     theme = ctx.theme
     w, h = ctx.page_size
     rects = page_layout(sb, ctx)
     problems = _Problems(sb)
     page = Image.new("RGBA", (w, h), theme.page.background)
     renders: dict[str, PanelRender] = {}
+    only = {only_panel} if isinstance(only_panel, str) else only_panel
     jobs = [(sb, pi, panel, (int(rects[panel.id].w), int(rects[panel.id].h)), ctx)
-            for pi, panel in enumerate(sb.board.panels) if only_panel is None or panel.id == only_panel]
-    for pr, items in workers.run_all(_panel_job, jobs):
+            for pi, panel in enumerate(sb.board.panels) if only is None or panel.id in only]
+    for pr, items, warnings in workers.run_all(_panel_job, jobs):
         problems.items += items
+        problems.warnings += warnings
         renders[pr.id] = pr
         rect = rects[pr.id]
         page.alpha_composite(pr.image, (int(rect.x), int(rect.y)))
@@ -128,16 +145,16 @@ def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | None
         draw.rectangle((x0 - border // 2, y0 - border // 2, x1 + (border - 1) // 2, y1 + (border - 1) // 2),
                        outline=theme.page.border_color, width=border)
     _draw_header_footer(page, sb, ctx)
-    return PageRender(page.convert("RGB"), renders, rects)
+    return PageRender(page.convert("RGB"), renders, rects, problems.warnings)
 
 
 # Panels of a page are independent, and most of their time is resvg: they are drawn in worker
 # processes (renderer.workers), side by side on a multi-core machine.
 
-def _panel_job(job: tuple) -> tuple[PanelRender, list[Problem]]:
+def _panel_job(job: tuple) -> tuple[PanelRender, list[Problem], list[Problem]]:
     sb, pi, panel, size, ctx = job
     problems = _Problems(sb)
-    return render_panel(sb, pi, panel, size, ctx, problems), problems.items
+    return render_panel(sb, pi, panel, size, ctx, problems), problems.items, problems.warnings
 
 
 def _draw_header_footer(page: Image.Image, sb: LoadedStoryboard, ctx: RenderContext) -> None:
@@ -228,19 +245,27 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
             _paste(image, fig.image, x, y)
 
     # 3. the props' own text (token text, ids, signs)
+    shortened: list = []
     try:
         out.prop_texts = lettering.draw_text_items(image, texts, theme, f"page {sb.board.page}, panel '{panel.id}'",
                                                    min_text=ctx.px(theme.lettering.small_print),
-                                                   file=sb.file, line=sb.where(*base)[0])
+                                                   file=sb.file, line=sb.where(*base)[0], shortened=shortened)
     except InputError as err:
         problems.items += err.problems
+    cut = {id(item): shown for item, shown in shortened}
+    out.prop_items = [(cut.get(id(item), item.text), r) for item, r in zip(texts, out.prop_texts)]
+    out.shortened = [item.text for item, _ in shortened]
 
     overlay: list[str] = []
     pending: list[tuple] = []
-    # what no balloon or box may cover: faces, the model tag (and, below, labels)
-    # balloons keep a tail's length away from every head (face, hair, antenna)
-    blocked = [hd.inset(-unit * 3) for hd in out.heads.values()]
-    blocked += [r for item, r in zip(texts, out.prop_texts) if any(item is d for d in data_texts)]
+    # what no balloon or box may cover: faces, the model's data, the props' own lettering (signs
+    # such as "GPU NODE"), the model tag and labels (added below). Balloons keep a tail's length
+    # away from every head (face, hair, antenna).
+    blocked = [Obstacle(hd.inset(-unit * 3), "face") for hd in out.heads.values()]
+    for item, r in zip(texts, out.prop_texts):
+        if r.area > 0:
+            kind = "data" if any(item is d for d in data_texts) else "lettering"
+            blocked.append(Obstacle(r.inset(-unit * 6), kind))   # with a little air around it
     # text that quotes a demo (a balloon with the real answer, a card with the real sizes) is
     # model data too: the panel names the model like one with a data prop
     for name in _demos_quoted(panel, sb.board.demos):
@@ -294,7 +319,8 @@ def _draw_prop(spec, path: tuple, panel: Rect, ctx: RenderContext, tctx: dict, s
                problems: _Problems) -> PropArt | None:
     ptype = REGISTRY[spec.type]
     before = len(problems.items)
-    raw = _render_params(dict(spec.model_extra or {}), tctx, path, problems)
+    given = dict(spec.model_extra or {})
+    raw = _render_params(given, tctx, path, problems)
     if len(problems.items) > before:      # a template in its parameters failed (reported)
         return None
     try:
@@ -315,12 +341,41 @@ def _draw_prop(spec, path: tuple, panel: Rect, ctx: RenderContext, tctx: dict, s
         art = ptype.draw(params, pctx)
         if demo is not None and art.model is None:   # whatever shows a demo's data names its model
             art.model = demo["model"]["display"]
+        if demo is not None or _has_template(given):
+            # text that comes from the model (or from a template over its data) may be shortened
+            # with "…" to fit; what the author typed must fit as typed
+            literal = {x.strip().casefold() for x in _literals(given)}
+            for item in art.texts:
+                item.data = item.text.strip().casefold() not in literal
         return art
     except InputError as err:
         problems.items += err.problems
     except ValueError as err:
         problems.add(path, f"prop '{spec.type}': {err}")
     return None
+
+
+def _literals(value: Any):
+    """The plain strings (no template) among a prop's parameters: the author's own words."""
+    if isinstance(value, str):
+        if "{" not in value:
+            yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _literals(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _literals(v)
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, list):
+        return any(_has_template(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    return False
 
 
 def _prop_box(spec, w: int, h: int, unit: float) -> tuple[int, int, int, int]:
@@ -367,10 +422,15 @@ def _paste(image: Image.Image, fig: Image.Image, x: int, y: int) -> None:
 # --- lettering ------------------------------------------------------------------------------------
 
 def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderContext, tctx, anchors,
-                  keepout: list[Rect], blocked: list[Rect], problems: _Problems, overlay: list[str],
+                  keepout: list[Rect], blocked: list[Obstacle], problems: _Problems, overlay: list[str],
                   pending: list[tuple]) -> None:
     """Place and draw every text element. `overlay` collects box shapes (SVG) and `pending` the
-    text drawn on top of them, so all shapes rasterise in one pass."""
+    text drawn on top of them, so all shapes rasterise in one pass.
+
+    Crowding never fails a page: an element with no clean spot tries other sizes, line breaks,
+    sides and a caption strip, and at last goes where it hides least, with a located warning.
+    Only text too long for the panel itself is an error (shortened with "…" when it quotes data).
+    """
     theme, unit = ctx.theme, ctx.unit
     w, h = image.size
     pr = Rect(0, 0, w, h)
@@ -390,6 +450,16 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
             text = None
         rendered.append(text)
 
+    def quotes_data(ti: int) -> bool:
+        return "{" in panel.text[ti].text
+
+    def shortened_warning(ti: int) -> None:
+        t = panel.text[ti]
+        problems.warn(base + ("text", ti), f"{where}: the {t.kind} '{lettering._short(rendered[ti])}' is too long "
+                                           f"for the panel with this data, so it is shortened with '…' (the "
+                                           f"transcript has it whole); shorten the words around the data or give "
+                                           f"the panel more room")
+
     # labels first: they belong to the scene, and balloons must keep clear of them
     label_anchors = [u.anchor for u in panel.text if u.kind == "label"]
     fitted: dict[int, tuple] = {}
@@ -406,10 +476,17 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
         family = theme.fonts.title if t.font == "title" else theme.fonts.label
         size = ctx.px(theme.lettering.size) * (t.size or 1.0)
         block = _fit_label(rendered[ti], family, max_w, h * 0.3, size, ctx)
+        shown = rendered[ti]
+        if block is None and quotes_data(ti):
+            shown = lettering.elide_to_fit(rendered[ti], lambda c: _fit_label(c, family, max_w, h * 0.3, size, ctx)
+                                           is not None)
+            block = _fit_label(shown, family, max_w, h * 0.3, size, ctx) if shown else None
+            if block is not None:
+                shortened_warning(ti)
         if block is None:
             problems.add(base + ("text", ti), f"{where}: label '{rendered[ti]}' does not fit the panel; shorten it")
             continue
-        fitted[ti] = (block, family, max_w, glow)
+        fitted[ti] = (block, family, max_w, glow, shown)
     # signs on the same prop (a row of stations) share one size, the smallest, so they read as a set
     groups: dict[str, list[int]] = {}
     for ti in fitted:
@@ -419,69 +496,101 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
     for members in groups.values():
         smallest = min(fitted[ti][0].size for ti in members)
         for ti in members:
-            block, family, max_w, glow = fitted[ti]
+            block, family, max_w, glow, shown = fitted[ti]
             if block.size > smallest:
-                block = _fit_label(rendered[ti], family, max_w, h * 0.3, smallest, ctx) or block
-                fitted[ti] = (block, family, max_w, glow)
-    for ti, (block, family, max_w, glow) in fitted.items():
+                block = _fit_label(shown, family, max_w, h * 0.3, smallest, ctx) or block
+                fitted[ti] = (block, family, max_w, glow, shown)
+    area = pr.inset(inset)
+    for ti, (block, family, max_w, glow, shown) in fitted.items():
         t = panel.text[ti]
         color = theme.palette["text"]
         if t.anchor and t.anchor in anchors:
-            ax, ay = anchors[t.anchor]
-            cx, cy = ax, ay - block.h / 2 - unit * 4
+            point = anchors[t.anchor]
         elif t.anchor:
             problems.add(base + ("text", ti, "anchor"), f"{where}: the prop has no anchor '{t.anchor.split('.', 1)[1]}'"
                          f"; it offers: {', '.join(sorted(a.split('.', 1)[1] for a in anchors if a.startswith(t.anchor.split('.')[0] + '.'))) or 'none'}")
             continue
         elif t.at:
-            cx, cy = t.at[0] * w, t.at[1] * h
+            point = (t.at[0] * w, t.at[1] * h + block.h / 2 + unit * 4)
         else:
             fx, fy = PLACES[t.place or "top"]
-            cx = inset + block.w / 2 + fx * (w - 2 * inset - block.w)
-            cy = inset + block.h / 2 + fy * (h - 2 * inset - block.h)
-        x = min(max(cx - block.w / 2, inset), w - inset - block.w)
-        y = min(max(cy - block.h / 2, inset), h - inset - block.h)
-        lettering.draw_glow_text(image, block, x, y, color, glow, "center", radius=max(2, block.size / 5))
-        r = Rect(x, y, block.w, block.h)
-        blocked.append(r.inset(-unit * 4))   # balloons never cover a label (same rule as faces)
+            point = (inset + block.w / 2 + fx * (w - 2 * inset - block.w),
+                     inset + block.h + unit * 4 + fy * (h - 2 * inset - block.h))
+        # the sign's own spot first; then other sides of its anchor, then smaller; never over a
+        # face, the model's data, a prop's lettering or another label
+        options = [block] + [b for b in (_fit_label(shown, family, max_w, h * 0.3, block.size * f, ctx)
+                                         for f in (0.85, 0.7)) if b is not None and b.size < block.size]
+        r = None
+        for b in options:
+            r = first_clear(label_spots(point, b.w, b.h, area, unit * 4), [o.rect for o in blocked])
+            if r is not None:
+                block = b
+                break
+        if r is None:
+            block = options[-1]
+            r, covers = hides_least(label_spots(point, block.w, block.h, area, unit * 4), blocked)
+            problems.warn(base + ("text", ti), f"{where}: no clear spot for the label '{lettering._short(shown)}'; "
+                                               f"placed where it hides least, over {_covers(covers)}; move its "
+                                               f"anchor, the props or the cast, or give it at:")
+        lettering.draw_glow_text(image, block, r.x, r.y, color, glow, "center", radius=max(2, block.size / 5))
+        blocked.append(Obstacle(r.inset(-unit * 4), "label"))   # balloons never cover a label
         out.elements.append(Element("label", rendered[ti], r, r, index=ti))
 
     # a small tag naming the model whose data the panel shows: placed before the narration and
     # balloons (they then keep clear of it), where it hides least of the art, never on a label or face
     if out.models:
-        blocked.append(_model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending,
-                                  hard=[e.box for e in out.elements] + list(out.heads.values()),
-                                  soft=keepout + out.prop_texts * 5 + list(out.bodies.values())).inset(-unit * 4))
+        tag, covers = _model_tag(image.size, out, ctx, " + ".join(out.models), overlay, pending,
+                                 hard=[o.rect for o in blocked], soft=keepout + list(out.bodies.values()))
+        if covers:
+            problems.warn(base, f"{where}: no clear spot for the model tag; placed where it hides least, over "
+                                f"{_covers(covers)}; make room in a corner of the panel")
+        blocked.append(Obstacle(tag, "tag"))
 
-    # narration, captions and balloons: sized first, then placed together in reading order
+    # narration, captions and balloons: sized first (each in several shapes), then placed together
+    # in reading order
     requests, jobs = [], []
     for ti, t in enumerate(panel.text):
         if t.kind == "label" or rendered[ti] is None:
             continue
-        job = _measure(t, ti, rendered[ti], pr, ctx, out)
-        if job is None:
+        options = _options(t, ti, rendered[ti], pr, ctx, out)
+        if not options and quotes_data(ti):
+            shown = lettering.elide_to_fit(rendered[ti], lambda c: bool(_options(t, ti, c, pr, ctx, out, only_min=True)))
+            if shown is not None:
+                options = _options(t, ti, shown, pr, ctx, out)
+                for job in options:
+                    job["full"] = _shown(t, rendered[ti], theme)
+                shortened_warning(ti)
+        if not options:
             problems.add(base + ("text", ti), f"{where}: {t.kind} '{lettering._short(rendered[ti])}' is too long to fit "
                                               f"the panel even at the smallest text size; shorten it or split it")
             continue
-        jobs.append(job)
-        requests.append(job["request"])
-    boxes = place_boxes(pr, requests, blocked=blocked, keepout=keepout,
-                        bodies=list(out.bodies.values()), inset=inset)
-    for k, (job, box) in enumerate(zip(jobs, boxes)):
+        strip = _strip_job(t, ti, options[0].get("full", rendered[ti]), pr, ctx)
+        jobs.append((options, strip))
+        requests.append(TextRequest(tuple(j["request"] for j in options), strip["request"] if strip else None,
+                                    name=t.kind))
+    placed = place_texts(pr, requests, obstacles=blocked, keepout=keepout, bodies=list(out.bodies.values()),
+                         inset=inset)
+    for (options, strip), spot in zip(jobs, placed):
+        job = strip if spot.option < 0 else options[spot.option]
         t, ti = job["element"], job["index"]
-        if box is None and job.get("smaller") is not None:
-            # retry this one element at its minimum size before giving up
-            job = job["smaller"]
-            taken = [b.inset(-inset / 2) for b in boxes if b is not None] + [e.box for e in out.elements]
-            box = boxes[k] = place_boxes(pr, [job["request"]], blocked=blocked + taken, keepout=keepout,
-                                         bodies=[], inset=inset)[0]
-        if box is None:
-            problems.add(base + ("text", ti), f"{where}: no room for the {t.kind} '{lettering._short(rendered[ti])}' "
-                                              f"without covering a face, a label, model data or another balloon; "
-                                              f"shorten the text, make room (move the cast or props), or give it "
-                                              f"place:/at:")
+        short = lettering._short(job.get("full", job["text"]))
+        if spot.rect is None:
+            problems.add(base + ("text", ti), f"{where}: {t.kind} '{short}' is too long to fit the panel even at the "
+                                              f"smallest text size; shorten it or split it")
             continue
-        _draw_box(job, box, out, ctx, overlay, pending)
+        if spot.fallback == "order":
+            problems.warn(base + ("text", ti), f"{where}: the {t.kind} '{short}' has room only where it is read "
+                                               f"before the one above it; make room after it (move the cast or "
+                                               f"props), or give it place:/at:")
+        elif spot.fallback == "strip":
+            problems.warn(base + ("text", ti), f"{where}: no room for the {t.kind} '{short}' in the scene, so it is "
+                                               f"set as a caption strip along the panel's edge; make room (move the "
+                                               f"cast or props), shorten it, or give it place:/at:")
+        elif spot.fallback == "covering":
+            problems.warn(base + ("text", ti), f"{where}: no clear spot for the {t.kind} '{short}'; placed where it "
+                                               f"hides least, over {_covers(spot.covers)}; make room (move the cast "
+                                               f"or props), shorten it, or give it place:/at:")
+        _draw_box(job, spot.rect, out, ctx, overlay, pending)
 
     if overlay:
         region = _union_region(out.elements, w, h, unit * 20)
@@ -489,6 +598,17 @@ def _letter_panel(sb, pi, panel: Panel, image, out: PanelRender, ctx: RenderCont
     d = ImageDraw.Draw(image)
     for block, x, y, color, align in pending:
         lettering.draw_block(d, block, x, y, color, align)
+
+
+_COVER_NAMES = {"face": "a face", "data": "the model's data", "lettering": "a prop's lettering", "label": "a label",
+                "balloon": "another balloon", "tag": "the model tag"}
+
+
+def _covers(kinds) -> str:
+    names = [_COVER_NAMES.get(k, k) for k in kinds]
+    if not names:
+        return "only scenery"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _union_region(elements: list[Element], w: int, h: int, margin: float) -> tuple[int, int, int, int]:
@@ -516,73 +636,131 @@ def _fit_label(text: str, family: str, max_w: float, max_h: float, size: float, 
     return block
 
 
-def _measure(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelRender, *, shrink: bool = False):
-    """Size a balloon or box for `text`; returns a job dict (request + how to draw) or None."""
+def _shown(t, text: str, theme: Theme) -> str:
+    """The words as lettered: balloons in capitals when the theme letters that way."""
+    return text.upper() if theme.lettering.uppercase and t.kind in ("speech", "thought") else text
+
+
+def _options(t, ti: int, text: str, panel: Rect, ctx: RenderContext, out: PanelRender, *,
+             only_min: bool = False) -> list[dict]:
+    """The shapes a balloon or box for `text` may take, preferred first: the largest text size that
+    fits with the usual line breaks, then narrower and wider line breaks, then smaller text down to
+    the minimum lettering size. Each is a job dict (a BoxRequest + how to draw it). [] when the
+    text cannot fit the panel at all. only_min: just the smallest size (is there any way to fit?)."""
     theme, unit = ctx.theme, ctx.unit
     size = ctx.px(theme.lettering.size) * (t.size or 1.0)
     min_size = ctx.px(theme.lettering.min_size)
-    if shrink:
-        size = min_size
     kind = t.kind
-    if theme.lettering.uppercase and kind in ("speech", "thought"):
-        text = text.upper()
+    text = _shown(t, text, theme)
+    at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
+    jobs: list[dict] = []
+    seen: set[tuple[int, int]] = set()
+
+    def add(job: dict) -> None:
+        r = job["request"]
+        key = (round(r.w), round(r.h))
+        if key in seen:
+            return
+        seen.add(key)
+        jobs.append(job)
+
     if kind in ("narration", "caption"):
         style = theme.narration
         pad = ctx.px(style.padding)
         # narration boxes take about half a wide panel, most of a narrow one
-        max_w = (panel.w * 0.96 if kind == "caption" else min(panel.w * 0.9, max(panel.w * 0.5, unit * 540)))
-        max_w -= 2 * pad + unit * 24
-        # (shrink: the smallest size, and as wide as the panel allows, for the fewest lines)
-        if shrink:
-            max_w = panel.w * 0.96 - 2 * pad - unit * 24
+        usual = (panel.w * 0.96 if kind == "caption" else min(panel.w * 0.9, max(panel.w * 0.5, unit * 540)))
+        usual -= 2 * pad + unit * 24
+        widest = panel.w * 0.96 - 2 * pad - unit * 24
         if t.width:
-            max_w = min(max_w, panel.w * t.width - 2 * pad - unit * 6)
-        block = lettering.fit_block(text, theme.fonts.narration, max_w, panel.h * 0.45, max_size=size * 0.92,
-                                    min_size=min_size * 0.92, wrap_lines=True, weight=600)
-        if block is None:
-            return None
-        bw, bh = block.w + 2 * pad + unit * 6, block.h + 2 * pad
-        if kind == "caption":
-            req = BoxRequest(panel.w - unit * 24, bh, place=t.place or "bottom", corner=True, name=kind)
-        else:
-            at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
-            req = BoxRequest(bw, bh, place=t.place or "top-left", at=at, corner=at is None, name=kind)
-        job = {"element": t, "index": ti, "kind": kind, "block": block, "pad": pad, "request": req, "text": text}
-        if not shrink and block.size > min_size * 0.92 + 0.5:
-            job["smaller"] = _measure(t, ti, text, panel, ctx, out, shrink=True)
-        return job
+            usual = min(usual, panel.w * t.width - 2 * pad - unit * 6)
+            widest = min(widest, panel.w * t.width - 2 * pad - unit * 6)
+        shapes = [(usual, False), (widest, False), (usual * 0.7, False), (usual, True), (widest, True)]
+        if only_min:
+            shapes = [(widest, True)]
+        for max_w, smallest in shapes:
+            block = lettering.fit_block(text, theme.fonts.narration, max_w, panel.h * 0.45,
+                                        max_size=(min_size if smallest else size) * 0.92,
+                                        min_size=min_size * 0.92, wrap_lines=True, weight=600)
+            if block is None:
+                continue
+            bw, bh = block.w + 2 * pad + unit * 6, block.h + 2 * pad
+            if kind == "caption":
+                req = BoxRequest(panel.w - unit * 24, bh, place=t.place or "bottom", corner=True, name=kind)
+            else:
+                req = BoxRequest(bw, bh, place=t.place or "top-left", at=at, corner=at is None, name=kind)
+            add({"element": t, "index": ti, "kind": kind, "block": block, "pad": pad, "request": req, "text": text})
+    else:
+        member = ctx.cast[t.who]
+        robot = member.balloon == "robot" and kind == "speech"
+        family = theme.fonts.lettering
+        pad = ctx.px(theme.balloon.padding)
+        shape = "rect" if robot else "ellipse"
+        usual = panel.w * (t.width or 0.9) - unit * 24
+        widest = panel.w * max(t.width or 0.9, 0.96) - unit * 24 if not t.width else usual
 
-    member = ctx.cast[t.who]
-    robot = member.balloon == "robot" and kind == "speech"
-    family = theme.fonts.lettering
-    pad = ctx.px(theme.balloon.padding)
-    shape = "rect" if robot else "ellipse"
-    bt = None
-    s = size
-    while s >= min_size - 0.01:
-        bt = lettering.balloon_text(text, family, int(s), pad, line_spacing=theme.lettering.line_spacing,
-                                    max_w=panel.w * (t.width or 0.9) - unit * 24, max_h=panel.h * 0.6, shape=shape)
-        if bt is not None:
-            break
-        s = s * 0.94 if s * 0.94 >= min_size else (min_size if s > min_size else min_size - 1)
-    if bt is None:
+        def balloon(s: float, max_w: float):
+            return lettering.balloon_text(text, family, int(s), pad, line_spacing=theme.lettering.line_spacing,
+                                          max_w=max_w, max_h=panel.h * 0.6, shape=shape)
+
+        sizes = []
+        s = size
+        while s > min_size + 0.5:
+            sizes.append(s)
+            s *= 0.94
+        sizes.append(min_size)
+        if only_min:
+            sizes = [min_size]
+        first = None
+        for k, s in enumerate(sizes):
+            bt = balloon(s, usual)
+            if bt is None:
+                continue
+            if first is None:
+                first = k
+                # the same size with other line breaks: narrower (taller) or wider (flatter)
+                shapes = [bt, balloon(s, bt.w * 0.72), balloon(s, widest)]
+            elif k in (first + 2, first + 4) or s == min_size:
+                shapes = [bt, balloon(s, widest)]
+            else:
+                continue
+            for b in shapes:
+                if b is None:
+                    continue
+                if kind == "thought":
+                    b = lettering.BalloonText(b.block, b.rx * 1.14, b.ry * 1.22)
+                req = BoxRequest(b.w, b.h, target=out.mouths.get(t.who), place=t.place, at=at, name=kind,
+                                 clearance=unit * 18)
+                add({"element": t, "index": ti, "kind": kind, "block": b.block, "balloon": b, "robot": robot,
+                     "request": req, "text": text})
+    if at is not None and jobs:
+        # an author's spot that is taken: the same shapes anywhere else, as close to it as there is room
+        jobs += [dict(j, request=replace(j["request"], at=None, near=at, corner=False, place=None))
+                 for j in list(jobs)]
+    return jobs
+
+
+def _strip_job(t, ti: int, text: str, panel: Rect, ctx: RenderContext) -> dict | None:
+    """The element as a caption strip across the panel (a speaker's words prefixed with the name)."""
+    theme, unit = ctx.theme, ctx.unit
+    style = theme.narration
+    pad = ctx.px(style.padding)
+    min_size = ctx.px(theme.lettering.min_size)
+    words = _shown(t, text, theme)
+    if t.kind in ("speech", "thought"):
+        words = f"{ctx.cast[t.who].name.upper() if theme.lettering.uppercase else ctx.cast[t.who].name}: {words}"
+    block = lettering.fit_block(words, theme.fonts.narration, panel.w - 2 * unit * 12 - 2 * pad - unit * 6,
+                                panel.h * 0.3, max_size=min_size, min_size=min_size * 0.92, wrap_lines=True, weight=600)
+    if block is None:
         return None
-    if kind == "thought":
-        bt = lettering.BalloonText(bt.block, bt.rx * 1.14, bt.ry * 1.22)
-    mouth = out.mouths.get(t.who)
-    at = (t.at[0] * panel.w, t.at[1] * panel.h) if t.at else None
-    req = BoxRequest(bt.w, bt.h, target=mouth, place=t.place, at=at, name=kind, clearance=unit * 18)
-    job = {"element": t, "index": ti, "kind": kind, "block": bt.block, "balloon": bt, "robot": robot,
-           "request": req, "text": text}
-    if not shrink and bt.block.size > min_size + 0.5:
-        job["smaller"] = _measure(t, ti, text, panel, ctx, out, shrink=True)
-    return job
+    req = BoxRequest(panel.w - 2 * unit * 12, block.h + 2 * pad, strip=True, name="strip")
+    return {"element": t, "index": ti, "kind": t.kind, "block": block, "pad": pad, "request": req,
+            "text": words, "strip": True, "full": _shown(t, text, theme)}
 
 
 def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overlay: list[str], pending: list) -> None:
     theme, unit = ctx.theme, ctx.unit
     t, kind, block = job["element"], job["kind"], job["block"]
-    if kind in ("narration", "caption"):
+    if kind in ("narration", "caption") or job.get("strip"):
         style = theme.narration
         overlay.append(balloons.narration_svg(box, fill=style.fill, stroke=style.stroke,
                                               width=ctx.px(style.stroke_width), accent=style.stroke))
@@ -590,7 +768,8 @@ def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overla
         inner = Rect(inner.x + unit * 6, inner.y, inner.w - unit * 6, inner.h)
         x, y = lettering.place_block(block, inner, "left", "middle")
         pending.append((block, x, y, style.text, "left"))
-        out.elements.append(Element(kind, job["text"], box, Rect(x, y, block.w, block.h), index=job["index"]))
+        out.elements.append(Element(kind, job.get("full", job["text"]), box, Rect(x, y, block.w, block.h),
+                                    who=t.who, index=job["index"]))
         return
     style = theme.balloon
     stroke_w = ctx.px(style.stroke_width)
@@ -613,7 +792,8 @@ def _draw_box(job: dict, box: Rect, out: PanelRender, ctx: RenderContext, overla
         overlay.append(balloons.speech_svg(box, None, fill=style.fill, stroke=style.stroke, width=stroke_w))
     x, y = box.cx - block.w / 2, box.cy - block.h / 2
     pending.append((block, x, y, style.text, "center"))
-    out.elements.append(Element(kind, job["text"], box, Rect(x, y, block.w, block.h), who=t.who, tail=tail,
+    out.elements.append(Element(kind, job.get("full", job["text"]), box, Rect(x, y, block.w, block.h), who=t.who,
+                                tail=tail,
                                 index=job["index"], trail=trail if kind == "thought" else None))
 
 
@@ -625,9 +805,10 @@ def _toward(box: Rect, mouth, face: Rect | None):
 
 
 def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, model: str,
-               overlay: list[str], pending: list[tuple], hard: list[Rect], soft: list[Rect]) -> Rect:
-    """The model tag in a corner, or slid along the top or bottom edge: never over a balloon,
-    box or face (`hard`), and over as little art and data (`soft`) as possible."""
+               overlay: list[str], pending: list[tuple], hard: list[Rect], soft: list[Rect]) -> tuple[Rect, tuple]:
+    """The model tag in a corner, or slid along the top or bottom edge: never over a face, label or
+    the props' lettering (`hard`), and over as little art (`soft`) as possible. Returns the area it
+    takes and, when no spot was clear, what it had to cover."""
     theme, unit = ctx.theme, ctx.unit
     px = int(ctx.px(theme.model_tag.size))
     text = f"live data: {model}"
@@ -644,14 +825,17 @@ def _model_tag(size: tuple[int, int], out: PanelRender, ctx: RenderContext, mode
             spots.append(Rect(size[0] - w - m - (size[0] - w - 2 * m) * k / 8,
                               size[1] - h - m - (size[1] - h - 2 * m) * j / 16, w, h))
 
-    def cost(c: Rect) -> float:
+    def cost(k: int, c: Rect) -> float:
         if any(c.overlaps(r) for r in hard):
             return math.inf
-        return sum((c.intersect(a) or Rect(0, 0, 0, 0)).area for a in soft) + spots.index(c) * 0.5
+        return sum((c.intersect(a) or Rect(0, 0, 0, 0)).area for a in soft) + k * 0.5
 
-    box = min(spots, key=cost)
+    k, box = min(enumerate(spots), key=lambda ks: cost(*ks))
+    covers: tuple = ()
+    if cost(k, box) == math.inf:
+        box, covers = hides_least(spots, [Obstacle(r, "lettering") for r in hard])
     overlay.append(balloons.tag_svg(box, fill=theme.model_tag.fill))
     x, y = lettering.place_block(block, box, "center", "middle")
     pending.append((block, x, y, theme.model_tag.text, "center"))
     out.elements.append(Element("tag", text, box, Rect(x, y, block.w, block.h)))
-    return box.inset(-unit * 4)
+    return box.inset(-unit * 4), covers or ()

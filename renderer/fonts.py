@@ -99,7 +99,18 @@ def runs(text: str, family: str, *, replace: bool = False) -> list[tuple[str, st
             out[-1] = (out[-1][0] + ch, fam)
         else:
             out.append((ch, fam))
-    return out
+    # spaces between two runs of one fallback font join them: a phrase in a script the font lacks
+    # (Arabic, Hebrew) is then shaped as one run, its words in their right-to-left order
+    merged: list[tuple[str, str]] = []
+    for seg, fam in out:
+        if (len(merged) >= 2 and merged[-2][1] == fam and fam != family and not merged[-1][0].strip()):
+            gap, _ = merged.pop()
+            merged[-1] = (merged[-1][0] + gap + seg, fam)
+        elif merged and merged[-1][1] == fam:
+            merged[-1] = (merged[-1][0] + seg, fam)
+        else:
+            merged.append((seg, fam))
+    return merged
 
 
 def font_dirs() -> list[str]:

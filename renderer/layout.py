@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .geometry import Rect
 
@@ -90,6 +90,8 @@ class BoxRequest:
     corner: bool = False                         # narration: snap to a panel corner
     clearance: float = 0.0                       # keep this far from anything blocked (room for a tail)
     name: str = ""
+    near: tuple[float, float] | None = None      # a centre to stay close to (an `at` that had no room)
+    strip: bool = False                          # a caption strip: flush with the top or bottom edge
 
 
 def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect], keepout: list[Rect],
@@ -105,26 +107,199 @@ def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect],
     out: list[Rect | None] = []
     prev: Rect | None = None
     for req in requests:
-        best, best_cost = None, math.inf
-        for cand in _candidates(area, req):
-            if not area.contains(cand):
-                continue
-            halo = cand.inset(-req.clearance) if req.clearance else cand
-            if any(halo.overlaps(b) for b in blocked):
-                continue
-            if any(cand.overlaps(p.inset(-inset / 2)) for p in placed):
-                continue
-            if prev is not None and not req.corner and _before(cand, prev):
-                continue
-            cost = _cost(cand, area, req, keepout, bodies)
-            if cost < best_cost:
-                best, best_cost = cand, cost
+        best = _best_clean(area, req, blocked, [], placed, prev, keepout, bodies, inset)[0]
         out.append(best)
         if best is not None:
             placed.append(best)
             if not req.corner:
                 prev = best
     return out
+
+
+def _best_clean(area: Rect, req: BoxRequest, blocked: list[Rect], flush: list[Rect], placed: list[Rect],
+                prev: Rect | None, keepout: list[Rect], bodies: list[Rect],
+                inset: float) -> tuple[Rect | None, float]:
+    """The cheapest spot for `req` that breaks no hard rule (prev=None: reading order not enforced),
+    and its cost. The box keeps its `clearance` from everything `blocked`; it may come right up to
+    `flush`."""
+    best, best_cost = None, math.inf
+    for cand in _candidates(area, req):
+        if not area.contains(cand):
+            continue
+        halo = cand.inset(-req.clearance) if req.clearance else cand
+        if any(halo.overlaps(b) for b in blocked):
+            continue
+        if any(cand.overlaps(b) for b in flush):
+            continue
+        if any(cand.overlaps(p.inset(-inset / 2)) for p in placed):
+            continue
+        if prev is not None and not req.corner and _before(cand, prev):
+            continue
+        cost = _cost(cand, area, req, keepout, bodies)
+        if cost < best_cost:
+            best, best_cost = cand, cost
+    return best, best_cost
+
+
+# --- placing text that must land somewhere ------------------------------------------------------
+
+# What a box may end up covering when there is no clean spot, and how bad that is: a face worst,
+# then the model's data, then the lettering of the scene (props' signs, labels) and other balloons.
+COVER_WEIGHT = {"face": 1000.0, "data": 300.0, "balloon": 250.0, "label": 200.0, "lettering": 200.0,
+                "tag": 120.0}
+
+
+# What taking the next, less preferred shape of an element (smaller text, other line breaks) costs,
+# in the units of a spot's cost: it must buy a clearly better spot (near its place, above the mouth).
+OPTION_STEP = 0.4
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """Something no box may cover: where it is and what it is (a COVER_WEIGHT key)."""
+
+    rect: Rect
+    kind: str
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    """One lettered element to place, with the shapes it may take, preferred first.
+
+    `options` are the same words at other sizes and line breaks (largest first); `strip` is the
+    element set as a caption strip along the panel's top or bottom edge (None: it cannot be one).
+    """
+
+    options: tuple[BoxRequest, ...]
+    strip: BoxRequest | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where an element went. `fallback` says how far from a clean placement it had to go:
+
+    ""          clean: in reading order, over nothing it must not cover
+    "order"     clean, but read before the balloon that precedes it
+    "strip"     as a caption strip along the top or bottom edge
+    "covering"  where it hides least; `covers` names what it covers
+    """
+
+    rect: Rect | None
+    option: int = 0                  # index into the request's options; -1: the strip
+    fallback: str = ""
+    covers: tuple[str, ...] = ()
+
+
+def place_texts(panel: Rect, requests: list[TextRequest], *, obstacles: list[Obstacle], keepout: list[Rect],
+                bodies: list[Rect], inset: float) -> list[Placed]:
+    """Place every element in reading order, degrading step by step instead of failing.
+
+    For each element: the cheapest clean spot in reading order over all its options (a smaller
+    option pays OPTION_STEP per step, so it wins only a clearly better spot); else a clean spot out
+    of order; else a caption strip; else the spot that hides least (faces weigh most). Only an
+    element larger than the panel itself gets no place (rect None).
+    """
+    area = panel.inset(inset)
+    # a balloon keeps a tail's length from faces; from lettering and data, just not on top of them
+    blocked = [o.rect for o in obstacles if o.kind == "face"]
+    flush = [o.rect for o in obstacles if o.kind != "face"]
+    placed: list[Rect] = []
+    prev: Rect | None = None
+    out: list[Placed] = []
+    for treq in requests:
+        result = None
+        for order in (True, False):
+            if not order and prev is None:
+                break
+            # every shape's best spot; a later (smaller) shape wins only where it sits much better
+            best_cost = math.inf
+            for i, req in enumerate(treq.options):
+                rect, cost = _best_clean(area, req, blocked, flush, placed, prev if order else None, keepout,
+                                         bodies, inset)
+                if rect is not None and cost + OPTION_STEP * i < best_cost:
+                    result, best_cost = Placed(rect, i, "" if order else "order"), cost + OPTION_STEP * i
+            if result is not None:
+                break
+        if result is None and treq.strip is not None:
+            rect, _ = _best_clean(area, treq.strip, blocked, flush, placed, None, keepout, bodies, inset)
+            if rect is not None:
+                result = Placed(rect, -1, "strip")
+        if result is None:
+            hard = list(obstacles) + [Obstacle(p, "balloon") for p in placed]
+            result = least_hiding(area, treq, hard, keepout, bodies)
+        out.append(result)
+        if result.rect is not None:
+            placed.append(result.rect)
+            req = treq.strip if result.option < 0 else treq.options[result.option]
+            if not req.corner and result.fallback != "strip":
+                prev = result.rect
+    return out
+
+
+def least_hiding(area: Rect, treq: TextRequest, obstacles: list[Obstacle], keepout: list[Rect],
+                 bodies: list[Rect]) -> Placed:
+    """The last resort: the spot (any option, or the strip) that covers least of what matters."""
+    best, best_cost = Placed(None), math.inf
+    shapes = list(enumerate(treq.options)) + ([(-1, treq.strip)] if treq.strip is not None else [])
+    for i, req in shapes:
+        for cand in _candidates(area, replace(req, at=None) if req.at is not None else req, dense=True):
+            if not area.contains(cand):
+                continue
+            hide, covers = 0.0, []
+            for o in obstacles:
+                inter = cand.intersect(o.rect)
+                if inter is not None:
+                    hide += COVER_WEIGHT.get(o.kind, 200.0) * inter.area / max(1.0, o.rect.area)
+                    if o.kind not in covers:
+                        covers.append(o.kind)
+            cost = hide * 100 + _cost(cand, area, req, keepout, bodies) + i * 0.01
+            if cost < best_cost:
+                best, best_cost = Placed(cand, i, "covering", tuple(covers)), cost
+    return best
+
+
+def label_spots(anchor: tuple[float, float], w: float, h: float, area: Rect, gap: float) -> list[Rect]:
+    """Where a label of w x h may sit around its anchor point, preferred first: above it (as a sign
+    on a prop), then below, right, left, and farther above and below; each kept inside `area`."""
+    ax, ay = anchor
+    spots = [(ax - w / 2, ay - h - gap), (ax - w / 2, ay + gap), (ax + gap * 2, ay - h / 2),
+             (ax - w - gap * 2, ay - h / 2)]
+    for k in (2, 3, 4):
+        spots += [(ax - w / 2, ay - k * (h + gap)), (ax - w / 2, ay + (k - 1) * (h + gap) + gap)]
+    out = []
+    for x, y in spots:
+        x = min(max(x, area.x), area.x1 - w)
+        y = min(max(y, area.y), area.y1 - h)
+        r = Rect(x, y, w, h)
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def first_clear(spots: list[Rect], obstacles: list[Rect]) -> Rect | None:
+    """The first spot that overlaps none of `obstacles`."""
+    for r in spots:
+        if not any(r.overlaps(o) for o in obstacles):
+            return r
+    return None
+
+
+def hides_least(spots: list[Rect], obstacles: list[Obstacle]) -> tuple[Rect, tuple[str, ...]]:
+    """The spot that covers least of `obstacles` (weighted as COVER_WEIGHT), and what it covers."""
+    best, best_cost, best_covers = spots[0], math.inf, ()
+    for k, r in enumerate(spots):
+        cost, covers = 0.0, []
+        for o in obstacles:
+            inter = r.intersect(o.rect)
+            if inter is not None:
+                cost += COVER_WEIGHT.get(o.kind, 200.0) * inter.area / max(1.0, o.rect.area)
+                if o.kind not in covers:
+                    covers.append(o.kind)
+        cost += k * 1e-3
+        if cost < best_cost:
+            best, best_cost, best_covers = r, cost, tuple(covers)
+    return best, best_covers
 
 
 def _before(cand: Rect, prev: Rect) -> bool:
@@ -135,9 +310,14 @@ def _before(cand: Rect, prev: Rect) -> bool:
     return same_band and cand.cx < prev.cx and cand.y < prev.y + prev.h * 0.5
 
 
-def _candidates(area: Rect, req: BoxRequest):
+def _candidates(area: Rect, req: BoxRequest, dense: bool = False):
     if req.at is not None:
         yield Rect(req.at[0] - req.w / 2, req.at[1] - req.h / 2, req.w, req.h)
+        return
+    if req.strip:
+        for y in (area.y, area.y1 - req.h):
+            for k in range(25):
+                yield Rect(area.x + (area.w - req.w) * k / 24, y, req.w, req.h)
         return
     if req.corner:
         # each corner, then slid along the panel's edge away from it (still flush with one side)
@@ -149,8 +329,8 @@ def _candidates(area: Rect, req: BoxRequest):
                 yield Rect(x0, area.y + (area.h - req.h) * (t if fy == 0 else 1 - t), req.w, req.h)
                 yield Rect(area.x + (area.w - req.w) * (t if fx == 0 else 1 - t), y0, req.w, req.h)
         return
-    steps_x = 24
-    steps_y = 16
+    steps_x = 48 if dense else 24
+    steps_y = 32 if dense else 16
     for j in range(steps_y + 1):
         for i in range(steps_x + 1):
             x = area.x + (area.w - req.w) * i / steps_x
@@ -161,11 +341,17 @@ def _candidates(area: Rect, req: BoxRequest):
 def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: list[Rect]) -> float:
     scale = max(area.w, area.h)
     cost = 0.0
-    if req.corner:
+    if req.at is not None:          # the author's own spot, clear of everything that matters: take it
+        return 0.0
+    if req.near is not None:      # an author's spot that was taken: as close to it as there is room
+        cost += 3 * math.hypot(c.cx - req.near[0], c.cy - req.near[1]) / scale
+    elif req.strip:
+        cost += 0.5 * (c.y - area.y) / area.h         # the top edge reads first
+    elif req.corner:
         # near the asked-for corner (top-left by default), as far as the room allows
         fx, fy = PLACES[req.place] if req.place in PLACES else (0.0, 0.0)
         tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
-        cost += 2.0 * math.hypot(c.x - tx, c.y - ty) / scale
+        cost += 3.0 * math.hypot(c.x - tx, c.y - ty) / scale
     elif req.place is not None:
         fx, fy = PLACES[req.place]
         tx, ty = area.x + fx * (area.w - c.w), area.y + fy * (area.h - c.h)
@@ -182,7 +368,8 @@ def _cost(c: Rect, area: Rect, req: BoxRequest, keepout: list[Rect], bodies: lis
         inter = c.intersect(k)
         if inter is not None:
             cost += 6.0 * inter.area / c.area
-    body_weight = 4.0 if req.corner else 1.5   # a narration box over a character hides them; a balloon's top rarely does
+    # a narration box over a character hides them; a balloon's top rarely does
+    body_weight = 4.0 if req.corner or req.name in ("narration", "caption") else 1.5
     for b in bodies:
         inter = c.intersect(b)
         if inter is not None:

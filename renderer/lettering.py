@@ -1,9 +1,11 @@
 """Lettering: measuring, breaking and fitting text, and drawing it.
 
 Everything that puts words on a page goes through here, so one set of rules
-decides whether text fits: text is shrunk down to its minimum size and, if it
-still does not fit, the build stops with an error naming the page, panel and
-element. Nothing is ever clipped or allowed to overflow.
+decides whether text fits: text is shrunk down to its minimum size; model data
+that still does not fit is shortened with a visible "…" (the transcript keeps it
+whole), and an author's text that still does not fit stops the build with an
+error naming the page, panel and element. Nothing is ever clipped or allowed to
+overflow.
 """
 from __future__ import annotations
 
@@ -264,29 +266,70 @@ def draw_glow_text(image: Image.Image, block: TextBlock, x: float, y: float, fil
     draw_block(ImageDraw.Draw(image), block, x, y, fill, align)
 
 
+def elide_to_fit(text: str, fits) -> str | None:
+    """The longest `elide(text, n)` (ending in a visible "…") for which `fits(candidate)` is true,
+    or None when not even "…" fits. `fits` must be monotone in length, as text width is."""
+    flat = one_line(text)
+    if not flat:
+        return None
+    lo, hi, best = 1, len(flat) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        cand = elide(flat, mid)
+        if fits(cand):
+            best, lo = cand, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def fit_item(item, family: str, min_text: float) -> tuple[TextBlock | None, str]:
+    """Fit a prop TextItem: shrink down to its minimum size; model data (`item.data`) that still
+    does not fit is shortened with a visible "…" instead. Returns (block or None, the text shown)."""
+    mono = item.role == "mono"
+    min_size = item.min_size or min_text
+    max_size = item.size or item.box.h
+
+    def attempt(text: str) -> TextBlock | None:
+        return fit_block(text, family, item.box.w, item.box.h, max_size=max_size,
+                         min_size=min(min_size, max_size), wrap_lines=item.wrap, weight=item.weight, mono=mono,
+                         line_spacing=1.1)
+
+    block = attempt(item.text)
+    if block is not None or not item.data:
+        return block, item.text
+    shown = elide_to_fit(item.text, lambda cand: attempt(cand) is not None)
+    return (attempt(shown), shown) if shown is not None else (None, item.text)
+
+
 def draw_text_items(image: Image.Image, items, theme, where: str, *, min_text: float = 12.0,
-                    file: str = "", line: int | None = None) -> list[Rect]:
+                    file: str = "", line: int | None = None, shortened: list | None = None) -> list[Rect]:
     """Fit and draw prop TextItems (renderer.props.TextItem). Returns the rectangles drawn.
 
-    Raises InputError naming `where` and the item when a text cannot fit at its minimum size.
+    Model data that cannot fit even at its minimum size is shortened with "…" (appended to
+    `shortened` as (item, text shown)); an author's text that cannot fit raises InputError naming
+    `where` and the item.
     """
     drawn = []
     draw = ImageDraw.Draw(image)
     problems = []
     for item in items:
         family = getattr(theme.fonts, item.role)
-        mono = item.role == "mono"
-        min_size = item.min_size or min_text
-        max_size = item.size or item.box.h
-        block = fit_block(item.text, family, item.box.w, item.box.h, max_size=max_size,
-                          min_size=min(min_size, max_size), wrap_lines=item.wrap, weight=item.weight, mono=mono,
-                          line_spacing=1.1)
+        block, shown = fit_item(item, family, min_text)
         if block is None:
+            if item.data:      # not even "…" fits its box: nothing to show, and nothing to stop for
+                if shortened is not None:
+                    shortened.append((item, ""))
+                drawn.append(Rect(item.box.x, item.box.y, 0, 0))
+                continue
+            min_size = item.min_size or min_text
             problems.append(Problem(file or where, line, None,
                                     f"{where}: text '{_short(item.text)}' of {item.name or 'a prop'} does not fit "
                                     f"its {item.box.w:.0f}x{item.box.h:.0f} px box even at {min_size:.0f} px; "
                                     f"shorten it or make the prop larger"))
             continue
+        if shown != item.text and shortened is not None:
+            shortened.append((item, shown))
         x, y = place_block(block, item.box, item.align, item.valign)
         if item.glow:
             draw_glow_text(image, block, x, y, item.color, item.glow, item.align, radius=max(2, block.size / 6))

@@ -76,7 +76,9 @@ class Manifest:
                     return False
         return True
 
-    def record(self, step: str, inputs: dict[str, str], outputs: list[Path]) -> None:
+    def record(self, step: str, inputs: dict[str, str], outputs: list[Path], warnings: list | None = None) -> None:
+        """Remember a step: its inputs, its outputs' hashes, and the warnings it gave (so a later
+        build that skips it as up to date still reports them)."""
         outs = {}
         for p in sorted(outputs):
             rel_path = str(p.relative_to(self.out))
@@ -84,6 +86,16 @@ class Manifest:
             st = p.stat()
             self.stats[rel_path] = [st.st_size, st.st_mtime_ns]
         self.steps[step] = {"key": step_key(inputs), "inputs": dict(sorted(inputs.items())), "outputs": outs}
+        if warnings:
+            self.steps[step]["warnings"] = [{"file": w.file, "line": w.line, "col": w.col, "message": w.message}
+                                            for w in warnings]
+
+    def warnings(self, step: str) -> list:
+        """The warnings `step` gave when it last ran (renderer.errors.Problem each)."""
+        from .errors import Problem
+
+        return [Problem(w["file"], w.get("line"), w.get("col"), w["message"])
+                for w in self.steps.get(step, {}).get("warnings", [])]
 
     def output_hash(self, rel_path: str) -> str | None:
         for rec in self.steps.values():

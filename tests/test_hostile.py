@@ -61,3 +61,31 @@ def test_model_output_with_unknown_characters_draws_author_text_does_not():
     assert len(drawn) == 1 and image.getbbox() is not None       # drawn, with a replacement mark
     with pytest.raises(MissingGlyph):
         runs("你好", "Kalam Bold")                                   # an author's balloon text: an error
+
+
+def test_model_data_too_long_for_its_box_is_shortened_author_text_is_an_error():
+    from PIL import Image
+
+    from renderer.geometry import Rect
+    from renderer.lettering import draw_text_items
+    from renderer.props import TextItem
+    from renderer.theme import load_theme
+
+    theme = load_theme("tech")
+    image = Image.new("RGBA", (400, 100))
+    long = "after “" + "Explain quantum computing in simple terms " * 5 + "”"
+    shortened: list = []
+    drawn = draw_text_items(image, [TextItem(long, Rect(0, 0, 400, 40), data=True, name="chart title")], theme,
+                            "test", min_text=25, shortened=shortened)
+    assert len(drawn) == 1 and 0 < drawn[0].w <= 400
+    [(item, shown)] = shortened
+    assert item.text == long and shown.endswith("…") and shown.startswith("after “Explain")
+    with pytest.raises(InputError, match="chart title does not fit"):
+        draw_text_items(image, [TextItem(long, Rect(0, 0, 400, 40), name="chart title")], theme, "test", min_text=25)
+
+
+def test_a_question_that_looks_like_a_template_is_drawn_as_typed():
+    from renderer.templating import render
+
+    trace = {"prompt": "{{ 7*7 }} {% raw %}"}
+    assert render("after “{{ demos.q.prompt }}”", {"demos": {"q": trace}}) == "after “{{ 7*7 }} {% raw %}”"

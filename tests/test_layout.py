@@ -67,3 +67,96 @@ def test_tail_points_toward_mouth_and_stops_short_of_face():
     assert not face.inset(-16).contains_point(*tip)
     # and it leaves the balloon
     assert ((tip[0] - balloon.cx) / 200) ** 2 + ((tip[1] - balloon.cy) / 100) ** 2 > 1
+
+
+# --- crowding: placement degrades step by step instead of failing -------------------------------
+
+from renderer.layout import (COVER_WEIGHT, Obstacle, TextRequest, first_clear, hides_least, label_spots,  # noqa: E402
+                             place_texts)
+
+PANEL = Rect(0, 0, 1000, 700)
+
+
+def _place(requests, obstacles=(), **kw):
+    return place_texts(PANEL, list(requests), obstacles=list(obstacles), keepout=kw.get("keepout", []),
+                       bodies=kw.get("bodies", []), inset=12)
+
+
+def test_a_clean_spot_is_taken_as_it_is():
+    [spot] = _place([TextRequest((BoxRequest(300, 140, target=(500, 600)),))])
+    assert spot.fallback == "" and spot.option == 0 and PANEL.inset(12).contains(spot.rect)
+
+
+def test_no_room_at_full_size_takes_the_next_option():
+    # a wall of lettering leaves a 200 px band at the top: the 300 px tall box cannot go anywhere
+    wall = Obstacle(Rect(0, 220, 1000, 480), "lettering")
+    big, small = BoxRequest(400, 300), BoxRequest(400, 180)
+    [spot] = _place([TextRequest((big, small))], [wall])
+    assert spot.fallback == "" and spot.option == 1
+    assert not spot.rect.overlaps(wall.rect)
+
+
+def test_out_of_reading_order_only_when_nothing_after_the_previous_balloon_is_free():
+    # the first balloon takes the lower half's only gap; the second fits only above it
+    wall = Obstacle(Rect(0, 200, 1000, 300), "data")
+    first = TextRequest((BoxRequest(900, 170, at=(500, 600)),))
+    second = TextRequest((BoxRequest(400, 150),))
+    one, two = _place([first, second], [wall])
+    assert one.fallback == "" and two.fallback == "order"
+    assert two.rect.y1 <= one.rect.y
+
+
+def test_a_caption_strip_when_no_balloon_shape_fits_the_scene():
+    # faces everywhere but a band along the bottom edge: a balloon cannot fit, a flat strip can
+    faces = [Obstacle(Rect(0, 0, 1000, 600), "face")]
+    balloon = BoxRequest(500, 200, clearance=20)
+    strip = BoxRequest(976, 80, strip=True)
+    [spot] = _place([TextRequest((balloon,), strip)], faces)
+    assert spot.fallback == "strip" and spot.option == -1
+    assert spot.rect.y1 >= PANEL.y1 - 12 - 0.5 and not spot.rect.overlaps(faces[0].rect)
+
+
+def test_last_resort_hides_least_and_never_prefers_a_face():
+    # nowhere is clear: the left half is a face, the right half data text. The box goes over the data.
+    face = Obstacle(Rect(0, 0, 500, 700), "face")
+    data = Obstacle(Rect(500, 0, 500, 700), "data")
+    [spot] = _place([TextRequest((BoxRequest(300, 200),))], [face, data])
+    assert spot.fallback == "covering" and spot.covers == ("data",)
+    assert not spot.rect.overlaps(face.rect)
+    assert COVER_WEIGHT["face"] > COVER_WEIGHT["data"] > COVER_WEIGHT["tag"]
+
+
+def test_only_a_box_bigger_than_the_panel_gets_no_place():
+    [spot] = _place([TextRequest((BoxRequest(2000, 100),))])
+    assert spot.rect is None
+
+
+def test_earlier_boxes_are_never_covered_by_a_clean_later_one():
+    reqs = [TextRequest((BoxRequest(600, 300),)) for _ in range(3)]
+    spots = _place(reqs)
+    rects = [s.rect for s in spots]
+    clean = [s for s in spots if s.fallback in ("", "order")]
+    for i, a in enumerate(clean):
+        for b in rects[:rects.index(a.rect)]:
+            assert not a.rect.overlaps(b)
+    assert any(s.fallback == "covering" and "balloon" in s.covers for s in spots)   # the third cannot fit
+
+
+def test_a_label_goes_to_another_side_of_its_anchor_when_its_spot_is_taken():
+    area = PANEL.inset(12)
+    spots = label_spots((500, 300), 200, 40, area, gap=8)
+    above = spots[0]
+    assert above.y1 <= 300 and abs(above.cx - 500) < 1
+    sign = Rect(350, 240, 300, 55)          # a prop's own lettering right above the anchor
+    r = first_clear(spots, [sign])
+    assert r is not None and r.y >= 300     # below the anchor
+    assert all(area.contains(s) for s in spots)
+
+
+def test_a_label_with_no_free_side_covers_least():
+    area = PANEL.inset(12)
+    spots = label_spots((500, 300), 200, 40, area, gap=8)
+    face = Obstacle(Rect(300, 200, 400, 96), "face")
+    lettering = Obstacle(Rect(0, 0, 1000, 700), "lettering")
+    r, covers = hides_least(spots, [face, lettering])
+    assert "face" not in covers and not r.overlaps(face.rect)

@@ -39,7 +39,8 @@ FontRole = Literal["lettering", "title", "label", "narration", "mono"]
 
 @dataclass
 class TextItem:
-    """Text a prop wants drawn: fitted inside `box`, shrunk down to `min_size`, else an error."""
+    """Text a prop wants drawn: fitted inside `box`, shrunk down to `min_size`; then model data is
+    shortened with "…" and an author's text is an error."""
 
     text: str
     box: Rect
@@ -53,6 +54,7 @@ class TextItem:
     wrap: bool = False           # may break into lines
     weight: int | None = None    # for variable fonts (Orbitron, Exo 2, Inter, JetBrains Mono)
     name: str = ""               # how errors name it ("station label 3")
+    data: bool = False           # model data (or text made from it): shortened with "…" rather than an error
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Comic-style charts of live data: next-token probability bars (at one or several temperatures).
 
 Bars are holographic slabs with a neon edge; each row names its token (visible
-leading space) and its probability. The chosen (most likely) token glows most.
+leading space, cut with "…" when very long) and its probability. The chosen (most
+likely) token glows most. Every bar is drawn on one absolute scale, 0 to 100%.
 """
 from __future__ import annotations
 
@@ -21,9 +22,6 @@ from .svg import lighten, mix, num
 MAX_SIZE_U = 20          # largest bar text, in page units
 ROW_GAP = 0.35           # between bars, of the row height
 TRACK = 0.62             # bar thickness, of the row height
-# Token labels whole first; a long token (any model's vocabulary has them) is elided
-# with "…" to these many characters only when no legible size fits it whole.
-LABEL_LIMITS = (None, 10, 8, 6, 4)
 
 
 def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
@@ -40,23 +38,60 @@ def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
     return rows[:k]
 
 
-def _display(row: dict, limit: int | None = None) -> str:
-    label = printable(row.get("display") or visible(row["text"]))
-    return label if limit is None else elide(label, limit)
+def _display(row: dict) -> str:
+    return printable(row.get("display") or visible(row["text"]))
 
 
-def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, name: str, scale: float | None = None,
-             limit: int | None = None) -> None:
-    """Draw labelled bars for `rows` (dicts with display/text and prob) filling `area` top to bottom."""
+LABEL_SHARE = 0.42       # the token labels take at most this much of a chart's width; longer ones are cut with "…"
+STUB_U = 2.2             # a non-zero probability too small to see still gets a bar this wide (page units)
+
+
+def _label_fit(label: str, family: str, size: float, room: float) -> str:
+    """A token label cut with "…" to fit `room` px at `size` (the whole label when it fits)."""
+    if text_width(label, family, size) <= room:
+        return label
+    for n in range(len(label) - 1, 0, -1):
+        cut = elide(label, n)
+        if text_width(cut, family, size) <= room:
+            return cut
+    return elide(label, 1)
+
+
+def _labels(rows: list[dict], family: str, size: float, width: float) -> list[str]:
+    room = max(size, width * LABEL_SHARE - size * 0.4)
+    return [_label_fit(_display(r), family, size, room / 1.04) for r in rows]
+
+
+def bar_length(prob: float, track_w: float, stub: float) -> float:
+    """A bar on the one absolute scale every chart shares (0 to 100%): exactly 0 draws nothing, and a
+    probability too small to see still shows a thin stub, so it never looks like zero."""
+    p = min(1.0, max(0.0, float(prob)))
+    if p <= 0:
+        return 0.0
+    return min(track_w, max(stub, track_w * p))
+
+
+def columns(rows: list[dict], family: str, size: float, width: float) -> tuple[float, float]:
+    """(label column, percent column) widths for bars of `rows` in a chart `width` wide."""
+    label_w = max(text_width(t, family, size) for t in _labels(rows, family, size, width)) * 1.04 + size * 0.4
+    pct_w = max(text_width(pct(r["prob"]), family, size) for r in rows) * 1.04 + size * 0.3
+    return label_w, pct_w
+
+
+def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, name: str,
+             cols: tuple[float, float] | None = None) -> None:
+    """Draw labelled bars for `rows` (dicts with display/text and prob) filling `area` top to bottom.
+
+    Every bar is measured against 100%, in every chart: charts put side by side (given the same
+    `cols`, so their tracks are equally long) compare honestly, and a flat distribution of tiny
+    probabilities reads as tiny."""
     family = c.theme.fonts.mono
     n = len(rows)
     row_h = area.h / (n + (n - 1) * ROW_GAP)
-    labels = [_display(r, limit) for r in rows]
-    label_w = max(text_width(t, family, size) for t in labels) * 1.04 + size * 0.4
-    pct_w = max(text_width(pct(r["prob"]), family, size) for r in rows) * 1.04 + size * 0.3
+    labels = _labels(rows, family, size, area.w)
+    label_w, pct_w = cols or columns(rows, family, size, area.w)
     track_x = area.x + label_w
     track_w = max(1.0, area.w - label_w - pct_w)
-    top = scale or max(r["prob"] for r in rows) or 1.0
     for i, (row, label) in enumerate(zip(rows, labels)):
         y = area.y + i * row_h * (1 + ROW_GAP)
         th = row_h * TRACK
@@ -66,14 +101,17 @@ def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, 
         # track and bar
         c.svg.el("rect", x=track_x, y=ty, width=track_w, height=th, rx=th * 0.2, fill=mix(color, ink(c), 0.85),
                  opacity="0.7", stroke=mix(color, ink(c), 0.5), stroke_width=0.6 * c.u)
-        bw = max(th * 0.3, track_w * row["prob"] / top)
-        fill = c.svg.linear([(0, mix(accent, ink(c), 0.35), 0.95), (1, lighten(accent, 0.25), 1)], x2=1, y2=0)
-        c.svg.el("rect", x=track_x, y=ty, width=bw, height=th, rx=th * 0.2, fill=fill)
-        c.svg.el("rect", x=track_x, y=ty, width=bw, height=th * 0.35, rx=th * 0.15, fill="#ffffff", opacity="0.18")
-        c.svg.el("path", d=f"M{num(track_x + bw)},{num(ty + th * 0.1)} V{num(ty + th * 0.9)}", stroke=lighten(accent, 0.8),
-                 stroke_width=1.4 * c.u)
-        c.glow.el("rect", x=track_x, y=ty, width=bw, height=th, rx=th * 0.2, fill=accent,
-                  opacity="0.9" if first else "0.45")
+        bw = bar_length(row["prob"], track_w, STUB_U * c.u)
+        if bw > 0:
+            rx = min(th * 0.2, bw / 2)
+            fill = c.svg.linear([(0, mix(accent, ink(c), 0.35), 0.95), (1, lighten(accent, 0.25), 1)], x2=1, y2=0)
+            c.svg.el("rect", x=track_x, y=ty, width=bw, height=th, rx=rx, fill=fill, data_prob=f"{row['prob']:.6g}")
+            c.svg.el("rect", x=track_x, y=ty, width=bw, height=th * 0.35, rx=min(th * 0.15, bw / 2), fill="#ffffff",
+                     opacity="0.18")
+            c.svg.el("path", d=f"M{num(track_x + bw)},{num(ty + th * 0.1)} V{num(ty + th * 0.9)}",
+                     stroke=lighten(accent, 0.8), stroke_width=1.4 * c.u)
+            c.glow.el("rect", x=track_x, y=ty, width=bw, height=th, rx=rx, fill=accent,
+                      opacity="0.9" if first else "0.45")
         text_box = Rect(area.x, y, label_w - size * 0.3, row_h)
         mono_line(c, label, text_box, size, color="#ffffff" if first else lighten(c.theme.palette["muted"], 0.4),
                   glow=accent if first else None, align="right", name=f"{name} token {i + 1}")
@@ -81,13 +119,13 @@ def bar_rows(c: Canvas, rows: list[dict], area: Rect, color: str, *, size: int, 
                size=size, align="left", color=lighten(accent, 0.5), name=f"{name} percent {i + 1}")
 
 
-def _fit_size(c: Canvas, rows: list[dict], area: Rect, *, max_u: float = MAX_SIZE_U, limit: int | None = None) -> int | None:
+def _fit_size(c: Canvas, rows: list[dict], area: Rect, *, max_u: float = MAX_SIZE_U) -> int | None:
     family = c.theme.fonts.mono
     n = len(rows)
     lo = math.ceil(c.min_text)
     for s in range(max(lo, int(max_u * c.u)), lo - 1, -1):
         row_h = area.h / (n + (n - 1) * ROW_GAP)
-        label_w = max(text_width(_display(r, limit), family, s) for r in rows) * 1.04 + s * 0.4
+        label_w = max(text_width(t, family, s) for t in _labels(rows, family, s, area.w)) * 1.04 + s * 0.4
         pct_w = max(text_width(pct(r["prob"]), family, s) for r in rows) * 1.04 + s * 0.3
         if s * LINE_HEIGHT <= row_h and label_w + pct_w + area.w * 0.18 <= area.w:
             return s
@@ -130,15 +168,11 @@ def prob_bars(p: ProbBars, ctx: PropContext):
     if title and p.temperature is not None:
         title = f"{title} \u00b7 T = {p.temperature:g}"
     area, _ = chart_frame(c, color, title, p.frame)
-    size, limit = None, None
-    for limit in LABEL_LIMITS:
-        size = _fit_size(c, rows, area, limit=limit)
-        if size is not None:
-            break
+    size = _fit_size(c, rows, area)
     if size is None:
         raise PropError(f"{len(rows)} bars do not fit a {c.box.w:.0f}x{c.box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger or lower k")
-    bar_rows(c, rows, area, color, size=size, name="bar", limit=limit)
+    bar_rows(c, rows, area, color, size=size, name="bar")
     c.keep_clear(c.box)
     c.anchor("in", c.box.x, c.box.cy)
     c.anchor("out", c.box.x1, c.box.cy)
@@ -156,7 +190,7 @@ TEMPERATURE_COLORS = ("blue", "magenta", "amber", "red", "lime")   # cool to hot
 
 @prop("temperature_bars", TemperatureBars, needs_demo=True)
 def temperature_bars(p: TemperatureBars, ctx: PropContext):
-    """The same next-token top-k at several temperatures, side by side on one scale: low T sharpens, high T flattens."""
+    """The same next-token top-k at several temperatures, side by side on one 0-100% scale: low T sharpens, high T flattens."""
     c = Canvas("temperature_bars", p, ctx)
     trace = c.trace()
     temps = need(trace, "next_token", "re-run the demo").get("temperatures") or []
@@ -171,23 +205,19 @@ def temperature_bars(p: TemperatureBars, ctx: PropContext):
                color=c.theme.palette["text"], glow=c.theme.palette["cyan"], name="chart title")
     n = len(temps)
     rows_all = [t["top"][:p.k] for t in temps]
-    scale = max(r["prob"] for rows in rows_all for r in rows)
     body = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
     best = None
-    for limit in LABEL_LIMITS:
-        for across in (True, False):      # charts side by side, else stacked
-            c_try = Canvas("temperature_bars", p, ctx)    # measure on a scratch canvas
-            cells = _cells(body, n, across)
-            areas = [_chart_area(c_try, cell, p.frame, c_try.min_text) for cell in cells]
-            size = min((_fit_size(c_try, rows, area, limit=limit) or 0) for rows, area in zip(rows_all, areas))
-            if size and (best is None or size > best[0]):
-                best = (size, across, limit)
-        if best is not None:
-            break
+    for across in (True, False):      # charts side by side, else stacked
+        c_try = Canvas("temperature_bars", p, ctx)    # measure on a scratch canvas
+        cells = _cells(body, n, across)
+        areas = [_chart_area(c_try, cell, p.frame, c_try.min_text) for cell in cells]
+        size = min((_fit_size(c_try, rows, area) or 0) for rows, area in zip(rows_all, areas))
+        if size and (best is None or size > best[0]):
+            best = (size, across)
     if best is None:
         raise PropError(f"{n} charts of {p.k} bars do not fit a {box.w:.0f}x{box.h:.0f} px box at "
                         f"the smallest legible text; make the prop larger or lower k")
-    size, across, limit = best
+    size, across = best
     areas, colors = [], []
     for i, (t, cell) in enumerate(zip(temps, _cells(body, n, across))):
         color = c.theme.color(TEMPERATURE_COLORS[i % len(TEMPERATURE_COLORS)])
@@ -196,8 +226,12 @@ def temperature_bars(p: TemperatureBars, ctx: PropContext):
         area = _chart_area(c, cell, p.frame, c.min_text, heading=f"T = {t['t']:g}", color=color, index=i)
         areas.append(area)
         colors.append(color)
+    # one label and one percent column width for every chart, so every track has the same length
+    family = c.theme.fonts.mono
+    widths = [columns(rows, family, size, area.w) for rows, area in zip(rows_all, areas)]
+    cols = (max(w[0] for w in widths), max(w[1] for w in widths))
     for i, (rows, area, color) in enumerate(zip(rows_all, areas, colors)):
-        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}", scale=scale, limit=limit)
+        bar_rows(c, rows, area, color, size=size, name=f"T{i + 1}", cols=cols)
     c.keep_clear(box)
     return c.art()
 
@@ -265,7 +299,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     area = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
     # all tokens if they fit legibly, else the last ones (the most recent queries and keys)
     plan, start = None, 0
-    for start in range(len(all_labels) - 1):
+    for start in range(max(1, len(all_labels) - 1)):
         plan = _heatmap_plan(all_labels[start:], area, family, lo, int(18 * c.u))
         if plan:
             break

@@ -13,6 +13,7 @@ from functools import lru_cache
 from fontTools.ttLib import TTFont
 
 from ..fonts import font, font_path
+from ..fonts import runs as letter_runs
 from ..theme import Theme
 
 FALLBACK_FAMILY = "Inter"      # has ␣, →, … and the rest of what tokens show
@@ -53,8 +54,9 @@ def text_width(text: str, family: str, size: float, weight: int | None = None) -
     # measure at a fixed large size and scale: sizes are fractional, fonts are not
     ref = 100
     total = 0.0
-    for fam, run in runs(text, family):
-        f = font(fam, ref, weight)
+    # the same runs the lettering draws: fallback fonts, and a replacement mark for what no font has
+    for run, fam in letter_runs(text, family, replace=True):
+        f = font(fam, ref, weight if fam == family else None)
         features = CODE_FEATURES if fam == "JetBrains Mono" else None
         total += f.getlength(run, features=features)
     return total * size / ref

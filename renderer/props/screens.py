@@ -184,11 +184,20 @@ def chat_window(p: ChatWindow, ctx: PropContext):
             chosen = (s, u_lines, a_lines, False)
             break
     if chosen is None:
+        # the smallest size: the question keeps the lines it needs up to half the room (cut with
+        # "…" beyond), the answer the rest (at least one line, cut with "…")
         s = lo
         pitch = s * LINE_HEIGHT * LINE_GAP
-        u_lines = wrap(user, family, s, text_w)
-        room = avail - len(u_lines) * pitch - 4 * pad * 0.8 - pad
-        _, a_lines, cut = fit_lines(answer, family, text_w, max(pitch, room), lo, lo)
+        room = avail - 4 * pad * 0.8 - pad
+        a_all = wrap(answer, family, s, text_w)
+        u_all = wrap(user, family, s, text_w)
+        u_keep = max(1, min(len(u_all), int((room - min(len(a_all), max(1, int(room / 2 // pitch))) * pitch)
+                                            // pitch)))
+        if u_keep < len(u_all):
+            _, u_lines, _ = fit_lines(user, family, text_w, u_keep * pitch, lo, lo)
+        else:
+            u_lines = u_all
+        _, a_lines, cut = fit_lines(answer, family, text_w, max(pitch, room - len(u_lines) * pitch), lo, lo)
         chosen = (s, u_lines, a_lines, cut)
     s, u_lines, a_lines, cut = chosen
     pitch = s * LINE_HEIGHT * LINE_GAP

@@ -1,0 +1,125 @@
+"""The book drawn for data its author never saw, without the model.
+
+Every storyboard in storyboards/ is rendered through renderer.draw.render_page with hostile
+variants of real traces (tests/hostile_traces.py: long, one-word, Spanish, right-to-left, emoji,
+CJK, template-looking and quoted questions; empty, one-token and 64-token answers; flat tiny and
+peaked probabilities) and with real traces of other questions. No page may fail, no text may
+leave its panel, nothing lettered covers a face or a prop's lettering unless the panel warned, a
+question that looks like a template is drawn as typed, and whatever had to be shortened is whole
+in the transcript.
+
+Only the panels that show data are drawn (the others do not change with the data, and
+test_book.py draws them). NOVAPRESS_HOSTILE=all runs every variant instead of the default few.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hostile_traces import BOOK, VARIANTS, load_book, variant
+from renderer.build import Project, render_context
+from renderer.comic import transcript
+from renderer.config import load_config
+from renderer.draw import render_page
+from renderer.errors import InputError
+from renderer.geometry import Rect
+from renderer.storyboard import load_cast, load_storyboard
+from renderer.theme import load_theme
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = sorted(p.stem for p in (BOOK / "questions").glob("*.json"))   # real traces of other questions
+
+# together these cover every hostile trait; the rest run with NOVAPRESS_HOSTILE=all
+DEFAULT = ["long-flat", "mixed", "one-word-empty-peaked"]
+CHOSEN = (VARIANTS + [f"real:{r}" for r in REAL]) if os.environ.get("NOVAPRESS_HOSTILE") == "all" else DEFAULT
+
+
+@pytest.fixture(scope="module")
+def book():
+    config, _ = load_config(ROOT)
+    cast, _ = load_cast(ROOT / "storyboards" / "cast.yaml")
+    boards = [load_storyboard(p, cast=cast, demos=config.demos)
+              for p in sorted((ROOT / "storyboards").glob("page-*.yaml"))]
+    project = Project(ROOT, config, load_theme(config.comic.theme), "", cast, "", boards)
+    return project, boards, load_book()
+
+
+def traces_for(name: str, base: dict) -> dict:
+    if name.startswith("real:"):
+        out = dict(base)
+        out["question"] = json.loads((BOOK / "questions" / f"{name[5:]}.json").read_text())
+        return out
+    return variant(name, base)
+
+
+def data_panels(sb) -> set[str]:
+    """Panels whose drawing depends on a trace: a prop with a demo, or text or parameters quoting one."""
+    out = set()
+    for panel in sb.board.panels:
+        drawn = panel.model_dump(exclude={"description"})
+        if "demos" in json.dumps(drawn) or any(p.demo for p in panel.scene.props):
+            out.add(panel.id)
+    return out
+
+
+def draws_the_prompt(panel) -> bool:
+    """The panel letters the main question itself (not just its tokens or data about it)."""
+    text = json.dumps(panel.model_dump(exclude={"description"}))
+    if "demos.question.prompt" in text:
+        return True
+    for p in panel.scene.props:
+        extra = p.model_extra or {}
+        if p.demo == "question" and (extra.get("source") == "prompt" or (p.type == "chat_window" and "user" not in extra)):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("name", CHOSEN)
+def test_every_page_draws_with_hostile_data(name, book):
+    project, boards, base = book
+    traces = traces_for(name, base)
+    ctx = render_context(project, traces)
+    errors, escaped, literal, lost, covered = [], [], [], [], []
+    prompt = traces["question"]["prompt"]
+    for sb in boards:
+        only = data_panels(sb)
+        if not only:
+            continue
+        try:
+            render = render_page(sb, ctx, only_panel=only)
+        except InputError as err:
+            errors += [str(p) for p in err.problems]
+            continue
+        md = transcript(sb, render, project.names)
+        warned = {w.message.split("panel '", 1)[1].split("'", 1)[0] for w in render.warnings if "panel '" in w.message}
+        for pid, pr in render.panels.items():
+            if pid not in warned:      # placed cleanly: nothing lettered covers a face or a prop's lettering
+                for e in pr.elements:
+                    hit = [f"face of {who}" for who, f in pr.faces.items() if e.box.inset(2).overlaps(f)]
+                    hit += [f"'{t[:20]}'" for t, r in pr.prop_items if r.area and e.box.inset(2).overlaps(r)]
+                    if hit:
+                        covered.append(f"{sb.page_name} {pid}: {e.kind} '{e.text[:30]}' covers {', '.join(hit)}")
+            w, h = pr.image.size
+            inside = Rect(0, 0, w, h).inset(-1)
+            for e in pr.elements:
+                if not inside.contains(e.box) or not e.box.inset(-1).contains(e.text_box):
+                    escaped.append(f"{sb.page_name} {pid}: {e.kind} '{e.text[:40]}' at {e.box}")
+            for text, r in pr.prop_items:
+                if r.area and not inside.contains(r):
+                    escaped.append(f"{sb.page_name} {pid}: prop text '{text[:40]}' at {r}")
+            for full in pr.shortened:
+                if full not in md:
+                    lost.append(f"{sb.page_name} {pid}: '{full[:40]}' shortened but not in the transcript")
+            panel = next(p for p in sb.board.panels if p.id == pid)
+            if "{{" in prompt and draws_the_prompt(panel):
+                drawn = " ".join([t for t, _ in pr.prop_items] + [e.text for e in pr.elements])
+                if "{{" not in drawn:
+                    literal.append(f"{sb.page_name} {pid}: the prompt's '{{{{' is not drawn as typed: {drawn[:120]}")
+    assert not errors, "\n".join(errors)
+    assert not escaped, "\n".join(escaped)
+    assert not literal, "\n".join(literal)
+    assert not lost, "\n".join(lost)
+    assert not covered, "\n".join(covered)
