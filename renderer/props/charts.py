@@ -6,6 +6,7 @@ leading space) and its probability. The chosen (most likely) token glows most.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from live_demo.formatting import elide, pct
 from pydantic import Field
@@ -212,6 +213,10 @@ def _chart_area(c: Canvas, cell: Rect, frame: bool, min_text: float, *, heading:
 
 
 class AttentionHeatmap(DataParams):
+    part: Literal["question", "all"] = Field("question", description=(
+        "'question': rows and columns of the question's own tokens (the trace's question_span; a chat "
+        "template's tokens around it left out); 'all': every token the model read (the last ones when "
+        "they do not all fit)."))
     values: bool = Field(True, description="Write each weight in its cell when the cells are big enough.")
     title: str | None = Field(None, description="Heading; default 'attention · layer L, head H'.")
     color: str | None = Field(None, description="Palette name or hex; default: station 3's accent.")
@@ -245,6 +250,11 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     box = c.box
     color = c.accent(c.theme.station_color(3))
     all_labels = [printable(t) for t in att["tokens"]]
+    weights_all = att["weights"]
+    if p.part == "question" and att.get("question_span"):
+        q0, q1 = att["question_span"]
+        all_labels = all_labels[q0:q1]
+        weights_all = [row[q0:q1] for row in weights_all[q0:q1]]
     family = c.theme.fonts.mono
     lo = math.ceil(c.min_text)
     title = p.title if p.title is not None else f"attention \u00b7 layer {att['layer']}, head {att['head']}"
@@ -253,7 +263,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     area = Rect(box.x, box.y + title_h, box.w, box.h - title_h)
     # all tokens if they fit legibly, else the last ones (the most recent queries and keys)
     plan, start = None, 0
-    for start in range(len(all_labels) - 1):
+    for start in range(max(1, len(all_labels) - 1)):
         plan = _heatmap_plan(all_labels[start:], area, family, lo, int(18 * c.u))
         if plan:
             break
@@ -261,7 +271,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
         raise PropError(f"the tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger")
     n = len(all_labels) - start
-    weights = [row[start:] for row in att["weights"][start:]]
+    weights = [row[start:] for row in weights_all[start:]]
     if title:
         if start:
             title = f"{title} \u00b7 last {n} of {len(all_labels)} tokens"
