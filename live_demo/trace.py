@@ -526,15 +526,16 @@ def attention_map(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[dic
             "question_span": span}
 
 
-def timing(model: Any, input_ids: torch.Tensor, new_tokens: int, repeats: int = 3) -> dict:
+def timing(model: Any, input_ids: torch.Tensor, new_tokens: int, repeats: int = 3,
+           eos_ids: list[int] | None = None) -> dict:
     """Greedy generation of exactly new_tokens tokens with and without the KV cache (the end
     token is held back here, so both sides make the same number of tokens).
 
     Runs alternate (with, without, with, ...) and the best of each counts, so a burst of
     load from another process on a shared machine does not land on one side only.
     """
-    configs = {use: generation_config(model, max_new_tokens=new_tokens, min_new_tokens=new_tokens, use_cache=use)
-               for use in (True, False)}
+    configs = {use: generation_config(model, eos_ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
+                                      use_cache=use) for use in (True, False)}
     times: dict[bool, list[float]] = {True: [], False: []}
     for _ in range(repeats):
         for use in (True, False):
@@ -623,7 +624,7 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
             "strategies": run_strategies(model, tokenizer, input_ids, spec, seed, eos_ids=info["eos_ids"]),
             "attention": (attention_map(loaded, input_ids, all_tokens, *spec.attention, question_span=inp.question_span)
                           if spec.attention else None),
-            "timing": timing(model, input_ids, spec.max_new_tokens) if spec.timing else None,
+            "timing": timing(model, input_ids, spec.max_new_tokens, eos_ids=info["eos_ids"]) if spec.timing else None,
             "batch": (padded_batch(tokenizer, [spec.prompt, *spec.batch_with], chat=inp.chat is not None)
                       if spec.batch_with else None),
         }
