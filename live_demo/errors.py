@@ -14,7 +14,13 @@ class LiveDemoError(Exception):
 
 
 class DemoInputError(LiveDemoError):
-    """A demo asks for something the model cannot do (empty prompt, too long, bad layer)."""
+    """A demo asks for something the model cannot do (empty prompt, too long, bad layer).
+    `demo` and `field` name the setting at fault, so the build can point at its line."""
+
+    def __init__(self, message: str, demo: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.demo = demo
+        self.field = field
 
 
 class ModelUnavailable(LiveDemoError):

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+import struct
 import threading
 import urllib.error
 import urllib.request
@@ -48,6 +49,7 @@ class ModelChoice:
     available_offline: bool        # True: loading needs no network
     reason: str                    # one sentence: why this model
     path: str | None = None        # folder to load from (or the GGUF file for the fallback); None: download
+    name: str | None = None        # what an API request would call it (hub id, or e.g. "gpt2-3.4M"); never a path
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -155,6 +157,56 @@ def display_name(model_id: str) -> str:
     return NICE_NAMES.get(name, name)
 
 
+# What an architecture (config.model_type) is called in prose; others are named by their type.
+ARCHITECTURES = {"gpt2": "GPT-2", "llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2",
+                 "qwen3": "Qwen3", "gemma": "Gemma", "gemma2": "Gemma 2", "gemma3_text": "Gemma 3", "phi": "Phi",
+                 "phi3": "Phi-3", "gpt_neox": "GPT-NeoX", "gptj": "GPT-J", "opt": "OPT", "bloom": "BLOOM",
+                 "falcon": "Falcon", "olmo": "OLMo", "olmo2": "OLMo 2", "smollm3": "SmolLM3", "granite": "Granite"}
+
+
+def safetensors_params(folder: Path) -> int | None:
+    """The parameter count of a folder's safetensors weights, read from the files' headers
+    (8-byte length + JSON of shapes), so naming a model needs neither torch nor the weights."""
+    files = weight_files(folder)
+    if not files or not all(f.suffix == ".safetensors" for f in files):
+        return None
+    total = 0
+    try:
+        for f in files:
+            with open(f, "rb") as fh:
+                (length,) = struct.unpack("<Q", fh.read(8))
+                if length > 100_000_000:
+                    return None
+                header = json.loads(fh.read(length))
+            for key, entry in header.items():
+                if key != "__metadata__":
+                    n = 1
+                    for dim in entry["shape"]:
+                        n *= int(dim)
+                    total += n
+    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        return None
+    return total
+
+
+def local_names(folder: Path) -> tuple[str, str] | None:
+    """(display, name) of a local model folder from its config.json and weight headers:
+    ("GPT-2 3.4M (local)", "gpt2-3.4M"). None when config.json has no model_type."""
+    from .formatting import params
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if not isinstance(model_type, str) or not model_type:
+        return None
+    arch = ARCHITECTURES.get(model_type, model_type)
+    n = safetensors_params(folder)
+    size = f" {params(n)}" if n else ""
+    return f"{arch}{size} (local)", (f"{model_type}-{params(n)}" if n else f"{model_type}-local")
+
+
 def _looks_like_path(model_id: str) -> bool:
     return model_id.startswith((".", "/", "~")) or os.sep in model_id.strip("/") and Path(model_id).expanduser().exists()
 
@@ -244,9 +296,10 @@ def resolve_local(model_id: str, revision: str | None) -> tuple[ModelChoice | No
     if folder is not None:
         if not (folder / "config.json").exists() or weight_files(folder) is None:
             return None, f"the folder {model_id} holds no complete model (config.json and weights)"
-        return ModelChoice(id=model_id, display=display_name(model_id), requested=model_id, source="local",
+        display, name = local_names(folder) or (display_name(model_id), "local-model")
+        return ModelChoice(id=model_id, display=display, requested=model_id, source="local",
                            revision=None, weights_sha256=weights_sha256(folder), available_offline=True,
-                           reason=f"local folder {folder}", path=str(folder)), ""
+                           reason=f"local folder {folder}", path=str(folder), name=name), ""
     if _looks_like_path(model_id):
         return None, f"there is no folder {model_id}"
     bad = invalid_repo_id(model_id)
@@ -256,7 +309,8 @@ def resolve_local(model_id: str, revision: str | None) -> tuple[ModelChoice | No
     if snap is not None:
         return ModelChoice(id=model_id, display=display_name(model_id), requested=model_id, source="hub",
                            revision=snap.name, weights_sha256=weights_sha256(snap), available_offline=True,
-                           reason=f"in the Hugging Face cache ({hub_cache_dir()})", path=str(snap)), ""
+                           reason=f"in the Hugging Face cache ({hub_cache_dir()})", path=str(snap),
+                           name=model_id), ""
     return None, "not in the Hugging Face cache"
 
 
@@ -274,7 +328,7 @@ def fallback_choice(requested: str, why: str) -> ModelChoice | None:
         return None
     return ModelChoice(id=FALLBACK_ID, display=FALLBACK_DISPLAY, requested=requested, source="fallback",
                        revision=None, weights_sha256=file_sha256(gguf), available_offline=True,
-                       reason=why, path=str(gguf))
+                       reason=why, path=str(gguf), name=FALLBACK_ID)
 
 
 def resolve_model(model_id: str, revision: str | None = None, fallback: bool = True) -> ModelChoice:
@@ -293,7 +347,7 @@ def resolve_model(model_id: str, revision: str | None = None, fallback: bool = T
             if status == "found":
                 return ModelChoice(id=model_id, display=display_name(model_id), requested=model_id, source="hub",
                                    revision=revision, weights_sha256=None, available_offline=False,
-                                   reason=f"downloads from {hub_endpoint()}", path=None)
+                                   reason=f"downloads from {hub_endpoint()}", path=None, name=model_id)
             why += f"; {detail}"
     if not fallback:
         raise ModelUnavailable(f"model '{model_id}' is not available: {why}. Download it, point model.id at a "

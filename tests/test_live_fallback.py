@@ -15,7 +15,8 @@ from live_demo.spec import DemoSpec
 def test_unavailable_model_falls_back_to_real_smollm2_once_announced(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf"))
-    spec = DemoSpec(prompt="The capital of France is", max_new_tokens=3, top_k=5, temperatures=(1.0,), num_beams=2)
+    spec = DemoSpec(prompt="The capital of France is", chat=False, max_new_tokens=3, top_k=5, temperatures=(1.0,),
+                    num_beams=2)
     warnings: list[str] = []
     traces = get_traces({"capital": spec}, "gpt2", None, True, 42, tmp_path / "live", on_warning=warnings.append)
     assert len(warnings) == 1 and "'gpt2'" in warnings[0] and "SmolLM2-135M" in warnings[0]

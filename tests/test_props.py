@@ -214,6 +214,21 @@ def test_batch_cells_follow_the_mask_not_the_pad_id():
     assert [[c.pad for c in row] for row in cells] == [[False, True, True], [False, False, False]]
 
 
+def test_batch_cells_fold_the_chat_template_around_each_question():
+    # two chat inputs padded on the left: 2-token template head, the question, 1-token tail
+    batch = {"chat": True, "question_spans": [[2, 5], [3, 5]],
+             "input_ids": [[1, 9, 20, 21, 22, 2], [0, 1, 9, 30, 31, 2]],
+             "attention_mask": [[1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1]],
+             "tokens": [["<s>", "user", "How", "do", "?", "</s>"], ["PAD", "<s>", "user", "Hi", "!", "</s>"]]}
+    rows = batch_cells(batch, "question")
+    assert [[c.display for c in row] for row in rows] == [["\u20262", "How", "do", "?", "\u20261"],
+                                                       ["PAD", "\u20262", "Hi", "!", "\u20261"]]
+    assert [[c.pad for c in row] for row in rows][1] == [True, False, False, False, False]
+    assert [c.elided for c in rows[0]] == [2, 0, 0, 0, 1] and rows[0][0].id is None
+    assert [c.col for c in rows[1]] == list(range(5))
+    assert len(batch_cells(batch, "all")[0]) == 6 and len(batch_cells(dict(batch, chat=False), "question")[0]) == 6
+
+
 def test_batch_grid_shows_ids_when_asked(theme, trace):
     art = draw("batch_grid", {"show_ids": True}, theme, trace, box=Rect(0, 0, 1200, 700))
     ids = [t.text for t in art.texts if t.name.startswith("batch id")]

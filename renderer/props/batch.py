@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from live_demo.formatting import elide
 from pydantic import Field
@@ -40,13 +41,27 @@ class Cell:
     display: str
     id: int | None
     pad: bool
+    elided: int = 0        # > 0: one cell standing for this many chat-template tokens
 
 
-def batch_cells(batch: dict) -> list[list[Cell]]:
-    """The trace's batch as rows of cells; a cell is padding exactly when its attention mask is 0."""
+def batch_cells(batch: dict, part: str = "all") -> list[list[Cell]]:
+    """The trace's batch as rows of cells; a cell is padding exactly when its attention mask is 0.
+
+    part="question" (for a batch of chat-template inputs) keeps the padding and each question's
+    tokens and folds the template's tokens before and after the question into one cell each.
+    Every row's template is the same length, so the rows stay equally long."""
+    spans = batch.get("question_spans") if part == "question" and batch.get("chat") else None
     rows = []
     for r, (ids, mask, toks) in enumerate(zip(batch["input_ids"], batch["attention_mask"], batch["tokens"])):
-        rows.append([Cell(r, k, printable(toks[k]), ids[k], mask[k] == 0) for k in range(len(ids))])
+        cells = [Cell(r, k, printable(toks[k]), ids[k], mask[k] == 0) for k in range(len(ids))]
+        if spans:
+            q0, q1 = spans[r]
+            pads = [cell for cell in cells[:q0] if cell.pad]
+            before, after = q0 - len(pads), len(cells) - q1
+            folded = pads + ([Cell(r, 0, f"\u2026{before}", None, False, before)] if before else []) + cells[q0:q1] \
+                + ([Cell(r, 0, f"\u2026{after}", None, False, after)] if after else [])
+            cells = [Cell(r, k, c.display, c.id, c.pad, c.elided) for k, c in enumerate(folded)]
+        rows.append(cells)
     return rows
 
 
@@ -55,6 +70,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 class BatchGrid(DataParams):
+    part: Literal["question", "all"] = Field("question", description=(
+        "'question': padding and each prompt's own tokens, the chat template's tokens around them folded "
+        "into one '…N' cell each; 'all': every column of the padded input."))
     show_ids: bool = Field(False, description="Show each cell's token id under its text.")
     pad_label: str = Field("PAD", description="What padding cells say (the pad token's text is usually long).")
     users: bool = Field(True, description="A user icon at the start of each row: every row is someone's request.")
@@ -100,7 +118,8 @@ def plan_grid(cells: list[list[Cell]], box: Rect, *, family: str, min_size: floa
             for k in range(cols):
                 w = max(text_width(row[k], family, s) for row in labels if k < len(row))
                 if show_ids:
-                    w = max(w, max(text_width(str(row[k].id), family, id_s) for row in cells if k < len(row)))
+                    w = max(w, max(text_width("" if row[k].id is None else str(row[k].id), family, id_s)
+                                   for row in cells if k < len(row)))
                 col_w.append(w * 1.04 + 2 * PAD_X * s)
             if cols < n_cols:
                 col_w.append(text_width(f"\u2026+{n_cols - cols}", family, s) * 1.04 + 2 * PAD_X * s)
@@ -118,7 +137,7 @@ def batch_grid(p: BatchGrid, ctx: PropContext):
     c = Canvas("batch_grid", p, ctx)
     batch = need(c.trace(), "batch",
                  "give the demo other prompts to batch with: `batch_with: [...]` in novapress.yaml")
-    cells = batch_cells(batch)
+    cells = batch_cells(batch, p.part)
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
     color = c.accent(c.theme.station_color(2))
     family = c.theme.fonts.mono
@@ -152,9 +171,10 @@ def batch_grid(p: BatchGrid, ctx: PropContext):
             text_box = Rect(face.x + 1, face.y + PAD_Y * s, face.w - 2, s * LINE_HEIGHT)
             if not p.show_ids:
                 text_box = Rect(face.x + 1, face.cy - s * LINE_HEIGHT / 2, face.w - 2, s * LINE_HEIGHT)
-            mono_line(c, plan.labels[r][k], text_box, s, color=muted if cell.pad else "#ffffff",
-                      glow=None if cell.pad else color, name=f"batch cell {r + 1},{k + 1}")
-            if p.show_ids:
+            quiet = cell.pad or bool(cell.elided)
+            mono_line(c, plan.labels[r][k], text_box, s, color=muted if quiet else "#ffffff",
+                      glow=None if quiet else color, name=f"batch cell {r + 1},{k + 1}")
+            if p.show_ids and cell.id is not None:
                 c.text(str(cell.id), Rect(face.x + 1, text_box.y1 + s * 0.05, face.w - 2, plan.id_size * LINE_HEIGHT),
                        role="mono", size=plan.id_size, color=muted if cell.pad else mix(color, "#ffffff", 0.55),
                        name=f"batch id {r + 1},{k + 1}")
@@ -167,7 +187,7 @@ def batch_grid(p: BatchGrid, ctx: PropContext):
     if p.shape:
         cap = Rect(x0, grid_rect.y1 + caption_h * 0.08, plan.width, caption_h * 0.92)
         size = int(max(c.min_text, min(s * 0.8, cap.h / LINE_HEIGHT)))
-        shape = f"input_ids {shape_text([n_rows, n_cols])}"
+        shape = f"input_ids {shape_text(batch.get('shape') or [n_rows, n_cols])}"
         long = f"{shape}  \u00b7  dim = padding (mask 0)"
         text = long if text_width(long, family, size) <= cap.w else shape
         c.text(text, cap, role="mono", size=size, color=mix(color, "#ffffff", 0.5), name="batch shape")

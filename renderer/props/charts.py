@@ -7,6 +7,7 @@ likely) token glows most. Every bar is drawn on one absolute scale, 0 to 100%.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from live_demo.formatting import elide, pct
 from pydantic import Field
@@ -258,6 +259,10 @@ def _chart_area(c: Canvas, cell: Rect, frame: bool, min_text: float, *, heading:
 
 
 class AttentionHeatmap(DataParams):
+    part: Literal["question", "all"] = Field("question", description=(
+        "'question': rows and columns of the question's own tokens (the trace's question_span; a chat "
+        "template's tokens around it left out); 'all': every token the model read (the last ones when "
+        "they do not all fit)."))
     values: bool = Field(True, description="Write each weight in its cell when the cells are big enough.")
     title: str | None = Field(None, description="Heading; default 'attention · layer L, head H'.")
     color: str | None = Field(None, description="Palette name or hex; default: station 3's accent.")
@@ -291,6 +296,11 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     box = c.box
     color = c.accent(c.theme.station_color(3))
     all_labels = [printable(t) for t in att["tokens"]]
+    weights_all = att["weights"]
+    if p.part == "question" and att.get("question_span"):
+        q0, q1 = att["question_span"]
+        all_labels = all_labels[q0:q1]
+        weights_all = [row[q0:q1] for row in weights_all[q0:q1]]
     family = c.theme.fonts.mono
     lo = math.ceil(c.min_text)
     title = p.title if p.title is not None else f"attention \u00b7 layer {att['layer']}, head {att['head']}"
@@ -307,7 +317,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
         raise PropError(f"the tokens do not fit a {box.w:.0f}x{box.h:.0f} px box at the smallest "
                         f"legible text; make the prop larger")
     n = len(all_labels) - start
-    weights = [row[start:] for row in att["weights"][start:]]
+    weights = [row[start:] for row in weights_all[start:]]
     if title:
         if start:
             title = f"{title} \u00b7 last {n} of {len(all_labels)} tokens"

@@ -292,7 +292,7 @@ def compare_rows(p: TokenizerCompare, trace: dict | None) -> list[tuple[str, lis
     if trace is not None:
         rows.append((trace["model"]["display"], trace_tokens(trace)))
         for extra in trace.get("tokenizers") or []:   # optional: other tokenizers of the same text
-            rows.append((extra["name"], trace_tokens(extra)))
+            rows.append((extra.get("display") or extra["name"], trace_tokens(extra)))
     for row in p.rows or []:
         rows.append((row.name, static_tokens(row.tokens, row.ids)))
     if len(rows) < 2:

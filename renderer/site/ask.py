@@ -6,6 +6,12 @@ and seed stream the same tokens as the build's trace. The raw logits of every st
 caught with a forward hook on the output layer, which is what the trace's probabilities
 are computed from; a streamer hands each new token over as soon as it is chosen.
 
+The question becomes model input through `live_demo.trace.model_input`, the function the
+demos use: with the chat template when the model has one (as a chat server does), so the
+answer is the assistant's turn. Generation ends at the model's end-of-turn token, which is
+streamed as the last token (marked `special`); "done" says `stopped`: "eos" (the model
+ended its answer), "length" (cut by the token limit) or "cancelled".
+
 torch and transformers are imported when the engine first loads or runs the model.
 """
 from __future__ import annotations
@@ -131,21 +137,27 @@ class AskEngine:
         from transformers import StoppingCriteria, StoppingCriteriaList
         from transformers.generation.streamers import BaseStreamer
 
-        from live_demo.trace import (ALTERNATIVES, context_length, encode_prompt, generation_config, rounded,
-                                     strategy_settings, token_entry)
+        from live_demo.errors import DemoInputError
+        from live_demo.trace import (ALTERNATIVES, context_length, generation_config, model_input, rounded,
+                                     special_ids, stop_ids, strategy_settings, token_entry)
 
         model, tokenizer = loaded.model, loaded.tokenizer
-        tokens = encode_prompt(tokenizer, prompt)
-        if not tokens:
+        try:   # the very function the build's demos use: same template, same tokens
+            inp = model_input(tokenizer, prompt, self.template.chat, who=loaded.choice.display)
+        except DemoInputError as err:
+            raise AskRejected(400, err.message) from None
+        if not inp.tokens:
             raise AskRejected(400, "the question encodes to no tokens; type some text")
         limit = context_length(model.config)
-        if len(tokens) + max_new_tokens > limit:
-            raise AskRejected(413, f"the question is {len(tokens)} tokens; with {max_new_tokens} new tokens that is "
-                                   f"more than the {limit} {loaded.choice.display} can read")
+        if len(inp.ids) + max_new_tokens > limit:
+            raise AskRejected(413, f"the question makes an input of {len(inp.ids)} tokens; with {max_new_tokens} new "
+                                   f"tokens that is more than the {limit} {loaded.choice.display} can read")
         spec = self.template.model_copy(update={"prompt": prompt, "max_new_tokens": max_new_tokens})
         settings = strategy_settings(spec)["top_p"]
-        config = generation_config(model, max_new_tokens=max_new_tokens, use_cache=True, **settings)
-        input_ids = torch.tensor([[t["id"] for t in tokens]])
+        eos_ids = stop_ids(model, tokenizer)
+        special = special_ids(tokenizer)
+        config = generation_config(model, eos_ids, max_new_tokens=max_new_tokens, use_cache=True, **settings)
+        input_ids = torch.tensor([inp.ids])
 
         events: queue.Queue = queue.Queue()
         last_logits: list[torch.Tensor] = []
@@ -180,9 +192,10 @@ class AskEngine:
             else:
                 piece = text[len(done_text[0]):] if text.startswith(done_text[0]) else tokenizer.decode([token_id])
                 done_text[0] = text
-            event = token_entry(token_id, piece) | {
+            event = token_entry(token_id, piece, token_id in special) | {
                 "index": len(ids) - 1, "prob": float(probs[token_id]),
-                "alternatives": [token_entry(j, tokenizer.decode([j])) | {"prob": float(probs[j])} for j in alts]}
+                "alternatives": [token_entry(j, tokenizer.decode([j]), j in special) | {"prob": float(probs[j])}
+                                 for j in alts]}
             return rounded(event)
 
         class StopWhenCancelled(StoppingCriteria):
@@ -204,7 +217,9 @@ class AskEngine:
 
         yield "start", {"model": loaded.choice.display, "prompt": prompt, "seed": self.seed,
                         "strategy": self.strategy_label(), "max_new_tokens": max_new_tokens,
-                        "prompt_tokens": [{"display": t["display"], "id": t["id"]} for t in tokens]}
+                        "prompt_tokens": [{"display": t["display"], "id": t["id"]} for t in inp.tokens],
+                        "chat": inp.chat is not None, "input_tokens": len(inp.ids),
+                        "system": inp.chat["system"] if inp.chat else None}
         worker = threading.Thread(target=run, name="novapress-ask", daemon=True)
         worker.start()
         try:
@@ -216,17 +231,12 @@ class AskEngine:
                     yield kind, data
                     return
                 else:
-                    eos = set(_as_list(config.eos_token_id))
-                    stop = "eos" if ids and ids[-1] in eos else ("cancelled" if cancelled.is_set() else "length")
-                    yield "done", {"n_tokens": len(ids), "stop": stop, "text": tokenizer.decode(
+                    # the model ended its turn (its end token is the last one streamed), or the limit cut it
+                    stopped = "eos" if ids and ids[-1] in eos_ids else ("cancelled" if cancelled.is_set() else "length")
+                    yield "done", {"n_tokens": len(ids), "stopped": stopped, "text": tokenizer.decode(
                         ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)}
                     return
         finally:
             cancelled.set()          # the client went away or we finished: stop generating
             worker.join()
 
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]

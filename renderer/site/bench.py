@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-PROMPT = "The inference pipeline of a language model"   # a continuation: instruct models do not stop at once
+# an open request (inside the chat template, as Ask sends it): the answer runs long enough to time
+PROMPT = "Explain the inference pipeline of a language model step by step."
 
 
 def _ask_once(host: str, port: int, prompt: str, new_tokens: int) -> tuple[float, float, int]:

@@ -88,7 +88,7 @@ def preset(trace: dict) -> dict | None:
     if found is None:
         return None
     name, data = found
-    short = lambda t: {"display": t["display"], "id": t["id"], "text": t["text"]}
+    short = lambda t: {"display": t["display"], "id": t["id"], "text": t["text"], "special": bool(t.get("special"))}
     return {
         "demo": trace["demo"], "prompt": trace["prompt"], "model": trace["model"]["display"],
         "seed": trace.get("seed"), "strategy": strategy_label(name, data, trace.get("seed")),
@@ -96,7 +96,7 @@ def preset(trace: dict) -> dict | None:
         "steps": [short(s["token"]) | {"prob": s["prob"],
                                        "alternatives": [short(a) | {"prob": a["prob"]} for a in s["alternatives"]]}
                   for s in data["steps"]],
-        "text": data["text"],
+        "text": data["text"], "stopped": data.get("stopped"),
     }
 
 

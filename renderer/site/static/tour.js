@@ -46,11 +46,14 @@
   }
 
   function addToken(step, n) {
-    const span = document.createElement("span");
-    span.className = "tok-out";
-    span.textContent = step.text;
-    span.title = step.display + "  " + pct(step.prob);
-    tokensEl.appendChild(span);
+    // a special token (the model's end-of-turn marker) is listed with the steps, never in the answer text
+    if (!step.special) {
+      const span = document.createElement("span");
+      span.className = "tok-out";
+      span.textContent = step.text;
+      span.title = step.display + "  " + pct(step.prob);
+      tokensEl.appendChild(span);
+    }
 
     const row = document.createElement("tr");
     const cells = [String(n), null, pct(step.prob),
@@ -70,6 +73,14 @@
     stepsEl.appendChild(row);
   }
 
+  // why an answer ended, in the words the status line uses
+  function ending(stopped, n) {
+    if (stopped === "eos") return "; the model ended its answer with its end token.";
+    if (stopped === "length") return "; cut at the limit of " + tokens(n) + ".";
+    if (stopped === "cancelled") return "; stopped.";
+    return ".";
+  }
+
   function findPreset(prompt) {
     const want = prompt.trim().toLowerCase();
     return presets.find((p) => p.prompt.trim().toLowerCase() === want);
@@ -85,7 +96,8 @@
     setStatus("Replaying " + p.model + "'s answer\u2026");
     const tick = () => {
       if (i >= p.steps.length) {
-        finish("Done: " + tokens(p.steps.length) + ", replayed from the build's trace of " + p.model + ".");
+        finish("Done: " + tokens(p.steps.length) + ", replayed from the build's trace of " + p.model +
+          ending(p.stopped, p.steps.length));
         return;
       }
       addToken(p.steps[i], i + 1);
@@ -135,7 +147,8 @@
         if (done) break;
         buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (type, data) => {
           if (type === "start") {
-            startAnswer(prompt, data.model + " \u00b7 " + data.strategy + " \u00b7 live");
+            startAnswer(prompt, data.model + " \u00b7 " + data.strategy + " \u00b7 live" +
+              (data.chat ? " \u00b7 in its chat template: " + tokens(data.input_tokens) : ""));
             setStatus(data.model + " is answering\u2026");
           } else if (type === "status") {
             setStatus(data.message);
@@ -147,7 +160,7 @@
             const secs = ((performance.now() - started) / 1000).toFixed(1);
             setStatus("Done: " + tokens(count) + " in " + secs + " s" +
               (first !== null ? " (first token after " + (first / 1000).toFixed(2) + " s)" : "") +
-              (data.stop === "eos" ? "; the model ended its answer." : "; the token limit was reached."));
+              ending(data.stopped, count));
           } else if (type === "error") {
             setStatus("The model failed: " + data.message);
           }
