@@ -66,7 +66,9 @@ def _answer(n: int) -> list[str]:
 
 
 def with_prompt(trace: dict, pieces: list[str]) -> dict:
-    """The trace as if the question had been `"".join(pieces)`, tokenised into `pieces`."""
+    """The trace as if the question had been `"".join(pieces)`, tokenised into `pieces`. Where the
+    real run wrapped the question in a chat template, the template stays around the new question
+    (shapes, attention map and batch rows count its tokens too)."""
     t = copy.deepcopy(trace)
     prompt = "".join(pieces)
     n = len(pieces)
@@ -79,32 +81,50 @@ def with_prompt(trace: dict, pieces: list[str]) -> dict:
     t["prompt"] = prompt
     t.setdefault("params", {})["prompt"] = prompt
     t["tokens"] = tokens
+    before, after, q0 = [], [], 0
+    if t.get("chat"):
+        chat = t["chat"]
+        a, b = chat["question_span"]
+        before, after = chat["tokens"][:a], chat["tokens"][b:]
+        q0 = len(before)
+        chat["tokens"] = before + tokens + after
+        chat["question_span"] = [q0, q0 + n]
+        start, end = chat.get("question_chars") or [0, 0]
+        chat["template_text"] = chat["template_text"][:start] + prompt + chat["template_text"][end:]
+        chat["question_chars"] = [start, start + len(prompt)]
+    total = len(before) + n + len(after)
     for s in t.get("shapes", []):
         if len(s["shape"]) >= 2:
-            s["shape"][1] = n
+            s["shape"][1] = total
     if t.get("attention"):
-        t["attention"]["tokens"] = [x["display"] for x in tokens]
-        t["attention"]["weights"] = [[(1 / (i + 1) if j <= i else 0.0) for j in range(n)] for i in range(n)]
+        shown = [x["display"] for x in before + tokens + after]
+        t["attention"]["tokens"] = shown
+        t["attention"]["weights"] = [[(1 / (i + 1) if j <= i else 0.0) for j in range(total)] for i in range(total)]
+        t["attention"]["question_span"] = [q0, q0 + n]
     if t.get("batch"):
         b = t["batch"]
         pad = b["pad_token"]
-        rows = [pieces] + [[x for x in row if x != pad["text"]] for row in b["tokens"][1:]]
+        spans = b.get("question_spans") or [[0, len(r)] for r in b["tokens"]]
+        unpadded = [[x for x, m in zip(row, mask) if m] for row, mask in zip(b["tokens"], b["attention_mask"])]
+        first = unpadded[0]
+        fill0 = len(b["tokens"][0]) - len(first)
+        a0, b0 = spans[0][0] - fill0, spans[0][1] - fill0
+        rows = [first[:a0] + [visible(x) for x in pieces] + first[b0:]] + unpadded[1:]
+        row_spans = [[a0, a0 + n]] + [[sa - (len(b["tokens"][r]) - len(unpadded[r])), sb - (len(b["tokens"][r]) - len(unpadded[r]))]
+                                      for r, (sa, sb) in enumerate(spans) if r > 0]
         width = max(len(r) for r in rows)
         b["prompts"][0] = prompt
-        b["tokens"], b["input_ids"], b["attention_mask"] = [], [], []
+        b["tokens"], b["input_ids"], b["attention_mask"], b["question_spans"] = [], [], [], []
         left = b.get("padding_side") == "left"
         for r, row in enumerate(rows):
             fill = width - len(row)
-            texts = [visible(x) if r == 0 else x for x in row]
             ids = [1000 + k for k in range(len(row))]
-            b["tokens"].append(([pad["text"]] * fill + texts) if left else (texts + [pad["text"]] * fill))
+            b["tokens"].append(([pad["text"]] * fill + row) if left else (row + [pad["text"]] * fill))
             b["input_ids"].append(([pad["id"]] * fill + ids) if left else (ids + [pad["id"]] * fill))
             b["attention_mask"].append(([0] * fill + [1] * len(row)) if left else ([1] * len(row) + [0] * fill))
+            shift = fill if left else 0
+            b["question_spans"].append([row_spans[r][0] + shift, row_spans[r][1] + shift])
         b["shape"] = [len(rows), width]
-    if t.get("chat"):
-        t["chat"]["tokens"] = tokens
-        t["chat"]["template_text"] = prompt
-        t["chat"]["question_span"] = [0, n]
     return t
 
 
