@@ -126,6 +126,12 @@ def elide(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:") + ELLIPSIS
 
 
+def elide_line(text: str, limit: int) -> str:
+    """`text` on one line (see one_line), cut to `limit` characters with "…" (see elide): a
+    quotation in a title or a message."""
+    return elide(one_line(text), limit)
+
+
 def words(text: str, n: int) -> str:
     """The first `n` words of `text`, with "…" when there were more."""
     parts = str(text).split()

@@ -245,12 +245,15 @@ def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, or
         state.trace_hashes[name] = digest
         charted = name in charts_for
         inputs = {"trace": digest, "code": code_hash("live_demo"), "charts": str(charted)}
+        if charted:   # the charts' colours are the theme's
+            inputs["theme"] = state.project.theme_hash
         if not state.up_to_date(f"live:{name}", inputs):
             todo.append((name, text, charted, inputs))
     if not todo:
         return
     state.reporter.step(f"live data and charts: {', '.join(n for n, *_ in todo)}")
-    charts = workers.run_all(_charts_job, [(traces[n], live / "charts", n) for n, _, charted, _ in todo if charted])
+    charts = workers.run_all(_charts_job, [(traces[n], live / "charts", n, state.project.theme)
+                                              for n, _, charted, _ in todo if charted])
     charts_by_name = dict(zip([n for n, _, charted, _ in todo if charted], charts))
     for name, text, charted, inputs in todo:
         outputs = [write_text(live / f"{name}.json", text)] + charts_by_name.get(name, [])

@@ -11,8 +11,9 @@ from .config import CONFIG_NAME, ProjectConfig
 from .errors import BuildError, InputError, Problem
 from .yamlsrc import load_yaml
 from .progress import Reporter
+from .theme import Theme
 
-# chart name -> (function name in live_demo.charts, extra args)
+# chart name -> (function name in renderer.trace_charts, extra args)
 CHARTS = {
     "topk": ("topk_chart", ()),
     "temperatures": ("temperature_chart", ()),
@@ -63,8 +64,8 @@ def chart_files(charts_dir: Path, demo: str) -> dict[str, Path]:
     return out
 
 
-def write_charts(trace: dict, charts_dir: Path, demo: str) -> list[Path]:
-    from live_demo import charts
+def write_charts(trace: dict, charts_dir: Path, demo: str, theme: Theme) -> list[Path]:
+    from . import trace_charts as charts   # matplotlib: imported only where a chart is drawn
 
     written = []
     for chart, (fn_name, extra) in CHARTS.items():
@@ -74,6 +75,6 @@ def write_charts(trace: dict, charts_dir: Path, demo: str) -> list[Path]:
         for variant, suffix in VARIANTS.items():
             for ext in ("png", "svg"):
                 path = charts_dir / f"{demo}-{chart}{suffix}.{ext}"
-                fn(trace, *extra, path, variant=variant)
+                fn(trace, *extra, path, theme, variant)
                 written.append(path)
     return written
