@@ -268,7 +268,7 @@ def _charts_job(job: tuple) -> list[Path]:
 # --- comic ---------------------------------------------------------------------------------------
 
 def render_context(state_or_project, traces: dict[str, dict]):
-    from .draw import RenderContext
+    from .rendering import RenderContext
 
     project = state_or_project if isinstance(state_or_project, Project) else state_or_project.project
     c = project.config
@@ -293,7 +293,7 @@ def page_inputs(state: BuildState, sb: LoadedStoryboard) -> dict[str, str]:
 
 def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> None:
     """One step per page (PNG, panels, transcript); then the PDF and CBZ that contain them."""
-    from .comic import write_cbz, write_page, write_pdf
+    from .comic_files import write_cbz, write_page, write_pdf
     from .draw import render_page
 
     project = state.project
@@ -335,7 +335,7 @@ def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> Non
     inputs = {f"page:{sb.page_name}": sha256_file(p) for sb, p in pages if p.exists()}
     inputs["book"] = sha256_json(c.book.model_dump())
     inputs["formats"] = ",".join(c.comic.formats)
-    inputs["code"] = code_hash("renderer/comic.py")
+    inputs["code"] = code_hash("renderer/comic_files.py")
     if pages and not state.up_to_date("comic:package", inputs):
         outputs = []
         titled = [(f"{sb.board.page}. {sb.board.title}" if sb.board.page else f"Cover: {sb.board.title}", p)
@@ -369,7 +369,7 @@ def render_one(args) -> int:
     project = Project(Path.cwd(), config, theme, "", cast, "", [sb])
     from .live_stage import get_traces
     traces = get_traces({d: config.demos[d] for d in sb.board.demos}, config, reporter=reporter) if sb.board.demos else {}
-    from .comic import png_bytes, write_page
+    from .comic_files import png_bytes, write_page
     from .draw import render_page
     from .atomic import write_bytes
 

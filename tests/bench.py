@@ -29,7 +29,7 @@ RENDER_SCRIPT = r"""
 import json, resource, statistics, sys, time
 from pathlib import Path
 from renderer.build import load_project, render_context
-from renderer.comic import png_bytes
+from renderer.comic_files import png_bytes
 from renderer.config import load_config
 from renderer.draw import render_page
 config, _ = load_config(Path("."))

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from renderer.build import Project, render_context
-from renderer.comic import png_bytes, write_cbz, write_page, write_pdf
+from renderer.comic_files import png_bytes, write_cbz, write_page, write_pdf
 from renderer.config import load_config
 from renderer.draw import render_page
 from renderer.storyboard import load_cast, load_storyboard

@@ -21,7 +21,7 @@ import pytest
 
 from hostile_traces import BOOK, VARIANTS, load_book, variant
 from renderer.build import Project, render_context
-from renderer.comic import transcript
+from renderer.comic_files import transcript
 from renderer.config import load_config
 from renderer.draw import render_page
 from renderer.errors import InputError
