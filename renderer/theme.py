@@ -135,13 +135,17 @@ def available_themes() -> list[str]:
     return sorted(p.stem for p in THEMES_DIR.glob("*.yaml"))
 
 
-def load_theme(name_or_path: str) -> Theme:
+def theme_file(name_or_path: str) -> Path:
+    """The file of a theme given by name ('tech': renderer/themes/tech.yaml) or by path."""
     path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = THEMES_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise InputError(Problem("novapress.yaml", None, None,
-                                     f"unknown comic theme '{name_or_path}'{suggest(name_or_path, available_themes())}"))
+    return path if path.suffix in (".yaml", ".yml") else THEMES_DIR / f"{name_or_path}.yaml"
+
+
+def load_theme(name_or_path: str) -> Theme:
+    path = theme_file(name_or_path)
+    if Path(name_or_path).suffix not in (".yaml", ".yml") and not path.exists():   # a name, not a path
+        raise InputError(Problem("novapress.yaml", None, None,
+                                 f"unknown comic theme '{name_or_path}'{suggest(name_or_path, available_themes())}"))
     data, src = load_yaml(path)
     try:
         theme = Theme.model_validate(data)
