@@ -43,7 +43,7 @@ def build(args) -> int:
         comic_stage(state, only=names if "comic" in stages else set(), skip="comic" not in stages)
     if "slides" in stages and decks:
         slides_stage(state, decks)
-    if "site" in stages and config.site:
+    if "site" in stages and config.site.build:
         site_stage(state)
 
     if not args.targets:
@@ -64,7 +64,7 @@ def _demos(project: Project, stages: set[str], decks: list, *, whole_live: bool)
     needed = set(deck_demos)
     if stages & {"comic", "site"}:
         needed |= project.comic_demos()
-    if "site" in stages and config.site:
+    if "site" in stages and config.site.build:
         needed |= demos_for_site(project)
     if "live" in stages:
         needed |= set(config.demos)

@@ -164,6 +164,7 @@ class BuildState:
     fresh: int = 0
     steps: set[str] = field(default_factory=set)
     strict: bool = False                                     # a page that warns fails the build
+    force: bool = False                                      # no step is up to date (--force)
     warnings: list[Problem] = field(default_factory=list)    # every page's warnings, this build or stored
     theme_hash: str = field(init=False)                      # inputs every stage that draws shares
     cast_hash: str = field(init=False)
@@ -176,16 +177,13 @@ class BuildState:
     @classmethod
     def open(cls, project: Project, out: Path, reporter: Reporter, *, force: bool = False,
              strict: bool = False) -> "BuildState":
-        """A build into `out`, knowing what the last one made there (nothing, with force)."""
+        """A build into `out`, knowing what the last one made there."""
         out.mkdir(parents=True, exist_ok=True)
-        manifest = Manifest.load(out)
-        if force:
-            manifest.steps.clear()
-        return cls(project, out, manifest, reporter, strict=strict)
+        return cls(project, out, Manifest.load(out), reporter, strict=strict, force=force)
 
     def up_to_date(self, step: str, inputs: dict[str, str]) -> bool:
         self.steps.add(step)
-        if self.manifest.fresh(step, inputs):
+        if not self.force and self.manifest.fresh(step, inputs):
             self.fresh += 1
             return True
         return False

@@ -11,7 +11,7 @@ from ..steps import BuildState, code_hash, sha256_file, sha256_json
 
 def demos_for_site(project: Project) -> set[str]:
     """The demos the site shows (the lesson's, the tour's question, the Ask box's presets)."""
-    return site_demos()
+    return site_demos(project.config)
 
 
 def site_stage(state: BuildState) -> None:
@@ -36,7 +36,8 @@ def site_stage(state: BuildState) -> None:
         return
     state.reporter.step("site: lesson, tour, comic")
     written = build_site(out, traces={d: state.traces[d] for d in demos if d in state.traces}, panels=panels,
-                         pages=pages, deck_html=deck_html, book_title=config.book.title, theme=project.theme)
+                         pages=pages, deck_html=deck_html, book_title=config.book.title, theme=project.theme,
+                         config=config)
     for warning in written.warnings:
         state.reporter.warn(f"site: {warning}")
     state.done("site", inputs, [Path(p) for p in written if Path(p).is_file()])
