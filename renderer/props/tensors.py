@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..errors import suggest
 from ..geometry import Rect
 from .base import PropContext, PropError, PropParams, prop
 from .data import DataParams, need, shape_text
@@ -39,7 +40,6 @@ def tensor_grid(p: TensorGrid, ctx: PropContext):
         stage = p.stage or "embeddings"
         shapes = {s["stage"]: s["shape"] for s in need(ctx.demo, "shapes", "re-run the demo")}
         if stage not in shapes:
-            from ..errors import suggest
             raise PropError(f"the trace has no stage '{stage}'{suggest(stage, shapes)}")
         label = shape_text(shapes[stage])
         caption = stage

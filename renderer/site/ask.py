@@ -133,6 +133,7 @@ class AskEngine:
             yield from self._generate(loaded, prompt, max_new_tokens, cancelled)
 
     def _generate(self, loaded: Any, prompt: str, max_new_tokens: int, cancelled: threading.Event):
+        # torch and transformers only when the model runs: serving the site's pages needs neither
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
         from transformers.generation.streamers import BaseStreamer
