@@ -24,21 +24,23 @@ from .steps import BuildState
 
 def build(args) -> int:
     reporter = Reporter(quiet=args.quiet)
+    # 1. load and check everything; nothing has run or been written yet
     config = project_config(prompt=args.prompt, no_fallback=args.no_fallback)
     project = load_project(config)
     stages, names = select_targets(args.targets, project)
-    asked_decks = {d.stem for d in project.decks} & names
     decks = []
     if "slides" in stages:
-        decks = load_decks([d for d in project.decks if not asked_decks or d.stem in asked_decks], config)
+        asked = {d.stem for d in project.decks} & names
+        decks = load_decks([d for d in project.decks if not asked or d.stem in asked], config)
         if decks:
-            preflight(config)                    # marp-cli and its browser, before anything runs
+            preflight(config)                    # marp-cli and its browser are there
 
+    # 2. the stages, in order
     state = BuildState.open(project, Path(args.out), reporter, force=args.force, strict=getattr(args, "strict", False))
-    shown, needed = _demos(project, stages, decks, whole_live=bool(args.targets))
+    charted, needed = _demos(project, stages, decks, whole_live=bool(args.targets))
     if needed:
         live_stage(state, sorted(needed), refresh=args.refresh,
-                   origin="--prompt" if args.prompt is not None else CONFIG_NAME, charts_for=shown)
+                   origin="--prompt" if args.prompt is not None else CONFIG_NAME, charts_for=charted)
     if stages & {"comic", "slides", "site"}:     # the slides and the site show the comic's panels
         comic_stage(state, only=names if "comic" in stages else set(), skip="comic" not in stages)
     if "slides" in stages and decks:
@@ -46,6 +48,7 @@ def build(args) -> int:
     if "site" in stages and config.site.build:
         site_stage(state)
 
+    # 3. what a deleted storyboard or deck left behind goes (after a whole build only)
     if not args.targets:
         state.forget_unvisited()
     state.manifest.save()
