@@ -15,8 +15,8 @@ from .formatting import visible
 # ---------------------------------------------------------------- tokens
 
 def token_entry(token_id: int, text: str, special: bool = False) -> dict:
-    entry = {"id": int(token_id), "text": text, "display": visible(text)}
-    return entry | {"special": True} if special else entry
+    """A token as every trace records it. `special` is always there (templates test it directly)."""
+    return {"id": int(token_id), "text": text, "display": visible(text), "special": bool(special)}
 
 
 def special_ids(tokenizer: Any) -> set[int]:
