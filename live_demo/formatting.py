@@ -78,6 +78,12 @@ def seconds(s: float) -> str:
     return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
 
 
+def shape_text(dims, brackets: str = "()") -> str:
+    """A tensor's shape: (1, 7, 576) as the comic writes it, [1, 7, 576] with brackets="[]"; "" when
+    there is none."""
+    return f"{brackets[0]}{', '.join(str(n) for n in dims)}{brackets[1]}" if dims else ""
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """"1 token", "7 tokens" ("1 child", "3 children" with many=)."""
     return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -3,7 +3,7 @@
 In this order, so what comes later keeps clear of what came first:
 1. labels (signage; labels.py): fitted and placed one by one;
 2. the model tag on a panel that shows live data (tag.py);
-3. narration, captions and balloons: each measured in several shapes (measure.py: LetterJob),
+3. narration, captions and balloons: each measured in several shapes (jobs.py: LetterJob),
    then placed together in reading order by renderer.layout.place_texts, then drawn
    (boxes.py: boxes, and balloons with their tails).
 
@@ -26,7 +26,7 @@ from ..storyboard import LoadedStoryboard, Panel
 from . import wording
 from .boxes import draw_box, union_region
 from .labels import letter_labels
-from .measure import box_options, shown_text, strip_option
+from .jobs import box_options, shown_text, strip_option
 from .tag import model_tag
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import balloons, lettering
 from ..geometry import Rect
 from ..rendering import Element, PanelRender, RenderContext
-from .measure import LetterJob
+from .jobs import LetterJob
 
 
 def draw_box(job: LetterJob, box: Rect, out: PanelRender, ctx: RenderContext, overlay: list[str],

@@ -10,12 +10,12 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from live_demo.formatting import elide, printable
+from live_demo.formatting import elide, printable, shape_text
 from pydantic import Field
 
 from ..geometry import Rect
 from .base import PropContext, PropError, prop
-from .data import DataParams, need, shape_text
+from .data import DataParams, need
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import cube, glass, mono_line

@@ -49,7 +49,3 @@ def static_tokens(texts: list[str], ids: list[int] | None) -> list[Token]:
 
 def model_name(trace: dict[str, Any] | None) -> str | None:
     return None if trace is None else trace["model"]["display"]
-
-
-def shape_text(shape: list[int] | tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ")"

@@ -6,10 +6,12 @@ from typing import Literal
 
 from pydantic import Field
 
+from live_demo.formatting import shape_text
+
 from ..errors import suggest
 from ..geometry import Rect
 from .base import PropContext, PropError, PropParams, prop
-from .data import DataParams, need, shape_text
+from .data import DataParams, need
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import arrow_head, glass, ink, neon, particle

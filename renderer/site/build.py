@@ -53,7 +53,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters["shape"] = lesson.shape_text
+    env.filters["shape"] = lambda dims: formatting.shape_text(dims, "[]")
     env.filters["pct"] = formatting.pct
     env.filters["thousands"] = formatting.count
     env.filters["json_data"] = json_for_script
@@ -111,7 +111,7 @@ def _compact_shapes(trace: dict) -> list[tuple[str, str]]:
         if not run:
             return
         label = run[0]["stage"] if len(run) == 1 else f"{run[0]['stage']} \u2026 {run[-1]['stage']} ({len(run)} blocks)"
-        rows.append((label, lesson.shape_text(run[0]["shape"])))
+        rows.append((label, formatting.shape_text(run[0]["shape"], "[]")))
         run.clear()
 
     for entry in trace["shapes"]:
@@ -122,7 +122,7 @@ def _compact_shapes(trace: dict) -> list[tuple[str, str]]:
         if entry["stage"].startswith("block "):
             run.append(entry)
         else:
-            rows.append((entry["stage"], lesson.shape_text(entry["shape"])))
+            rows.append((entry["stage"], formatting.shape_text(entry["shape"], "[]")))
     flush()
     return rows
 

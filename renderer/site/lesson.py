@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from live_demo.formatting import pct
+from live_demo.formatting import pct, shape_text
 
 from ..errors import BuildError
 
@@ -51,10 +51,6 @@ class Stage:
         return OWNERS[self.owner]
 
 
-def shape_text(shape: list[int] | None) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]" if shape else ""
-
-
 def _shape(trace: dict, stage: str) -> list[int] | None:
     for entry in trace.get("shapes", []):
         if entry["stage"] == stage:
@@ -91,14 +87,14 @@ def stepper_stages(trace: dict) -> list[Stage]:
 
     block_rows = []
     if blocks:
-        shapes = {shape_text(b["shape"]) for b in blocks}
+        shapes = {shape_text(b["shape"], "[]") for b in blocks}
         if len(shapes) == 1:
             block_rows.append((f"{blocks[0]['stage']} \u2026 {blocks[-1]['stage']}", f"{shapes.pop()} each"))
         else:
-            block_rows += [(b["stage"], shape_text(b["shape"])) for b in blocks]
+            block_rows += [(b["stage"], shape_text(b["shape"], "[]")) for b in blocks]
     final_norm = _shape(trace, "final norm")
     if final_norm:
-        block_rows.append(("final norm", shape_text(final_norm)))
+        block_rows.append(("final norm", shape_text(final_norm, "[]")))
     block_rows.append(("layers \u00d7 heads", f"{model['n_layers']} \u00d7 {model['n_heads']}"))
 
     turns = [{"display": s["token"]["display"], "prob": s["prob"]} for s in loop_steps]

@@ -1,4 +1,4 @@
-"""Measuring: the shapes a balloon, narration box or caption may take for its words.
+"""Lettering jobs: the shapes a balloon, narration box or caption may take for its words.
 
 Each shape is a LetterJob: the text block at one size and line breaking, the box it needs
 (a renderer.layout.BoxRequest) and what drawing it takes. A text element gets several,
