@@ -82,6 +82,13 @@ def test_no_import_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
+def test_live_demo_never_imports_renderer():
+    known = modules()
+    found = [f"{name} imports {target}" for name, path in known.items() if name.startswith("live_demo")
+             for target, _, _ in imports(name, path, known) if target.startswith("renderer")]
+    assert found == []
+
+
 def test_imports_inside_functions_say_why():
     """A function-local import of one of our modules is for laziness (torch, transformers,
     matplotlib kept off a fast path), and a comment at the import says so."""
