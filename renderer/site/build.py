@@ -1,5 +1,6 @@
-"""build/site/: the interactive lesson (stepper and quiz, seed 003), the tour with its Ask
-box (seed 004), the comic pages and the slide deck, as static files that work offline.
+"""build/site/: the interactive lesson (stepper and quiz), the tour with its Ask box, the
+comic pages and the slide deck, as static files that work offline. Which demos they show is
+novapress.yaml's `site:` (renderer.config.SiteConfig) and `main_demo` (the tour's question).
 
 Pages are Jinja templates with autoescaping on; model and user text reaches the page
 only as escaped HTML or as JSON data the scripts read with textContent. The whole folder
@@ -15,28 +16,29 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from PIL import Image
 
 from live_demo import formatting
 
 from ..atomic import replace_dir
+from ..config import ProjectConfig
 from ..errors import BuildError, InputError, Problem
 from ..theme import Theme, load_theme
 from . import assets, lesson
 from .deck import copy_deck
 from .tour import load_tour, resolve_panels
-from .transcripts import page_alt, read_transcript
+from .transcripts import page_alt, plain, read_transcript
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-STEPPER_DEMO = "cat"           # "The cat sat": the stepper's running example
-QUESTION_DEMO = "question"     # the book's question, followed through the tour
-PRESET_DEMOS = ("question", "ask_sky", "ask_token")   # what Ask can replay when opened as files
 ASK_STRATEGY = "top_p"         # the continuation Ask shows; the server samples the same way
 
 
-def site_demos() -> set[str]:
-    """The demos whose traces build_site needs (defined in novapress.yaml)."""
-    return {STEPPER_DEMO, *PRESET_DEMOS}
+def site_demos(config: ProjectConfig | None = None) -> set[str]:
+    """The demos whose traces build_site needs: the lesson's, the tour's question (the main demo)
+    and the Ask box's presets (novapress.yaml `site:`; the defaults without a config)."""
+    config = config or ProjectConfig()
+    return {config.site.lesson_demo, config.main_demo, *config.site.ask_demos}
 
 
 class SiteFiles(list):
@@ -51,7 +53,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters["shape"] = lesson.shape_text
+    env.filters["shape"] = lambda dims: formatting.shape_text(dims, "[]")
     env.filters["pct"] = formatting.pct
     env.filters["thousands"] = formatting.count
     env.filters["json_data"] = json_for_script
@@ -109,7 +111,7 @@ def _compact_shapes(trace: dict) -> list[tuple[str, str]]:
         if not run:
             return
         label = run[0]["stage"] if len(run) == 1 else f"{run[0]['stage']} \u2026 {run[-1]['stage']} ({len(run)} blocks)"
-        rows.append((label, lesson.shape_text(run[0]["shape"])))
+        rows.append((label, formatting.shape_text(run[0]["shape"], "[]")))
         run.clear()
 
     for entry in trace["shapes"]:
@@ -120,16 +122,16 @@ def _compact_shapes(trace: dict) -> list[tuple[str, str]]:
         if entry["stage"].startswith("block "):
             run.append(entry)
         else:
-            rows.append((entry["stage"], lesson.shape_text(entry["shape"])))
+            rows.append((entry["stage"], formatting.shape_text(entry["shape"], "[]")))
     flush()
     return rows
 
 
-def _check_traces(traces: dict[str, dict]) -> None:
-    if STEPPER_DEMO not in traces:
+def _check_traces(traces: dict[str, dict], lesson: str) -> None:
+    if lesson not in traces:
         raise InputError(Problem("novapress.yaml", None, None,
-                                 f"the lesson site needs the demo '{STEPPER_DEMO}' (its stepper follows it): add "
-                                 f"'{STEPPER_DEMO}: {{prompt: \"The cat sat\", max_new_tokens: 12, top_k: 5}}' under "
+                                 f"the lesson site needs the demo '{lesson}' (its stepper follows it): add "
+                                 f"'{lesson}: {{prompt: \"The cat sat\", max_new_tokens: 12, top_k: 5}}' under "
                                  f"demos:, or set 'site: false'"))
     for name, trace in traces.items():
         for key in ("model", "tokens", "shapes", "next_token", "strategies"):
@@ -140,10 +142,12 @@ def _check_traces(traces: dict[str, dict]) -> None:
 
 def build_site(out_dir: Path, *, traces: dict[str, dict], panels: dict[str, Path],
                pages: list[tuple[int, str, Path]], deck_html: Path | None, book_title: str,
-               theme: str | Theme = "tech") -> SiteFiles:
-    """Write out_dir/site/ and return the files written (with .warnings for what is missing)."""
+               theme: str | Theme = "tech", config: ProjectConfig | None = None) -> SiteFiles:
+    """Write out_dir/site/ and return the files written (with .warnings for what is missing).
+    `config` names the demos (see site_demos)."""
     out_dir = Path(out_dir)
-    _check_traces(traces)
+    config = config or ProjectConfig()
+    _check_traces(traces, config.site.lesson_demo)
     theme = load_theme(theme) if isinstance(theme, str) else theme
     tour = load_tour()
     warnings: list[str] = []
@@ -157,7 +161,7 @@ def build_site(out_dir: Path, *, traces: dict[str, dict], panels: dict[str, Path
     staging.mkdir()
     try:
         written = _write_site(staging, out_dir, traces, found_panels, pages, deck_html, book_title, theme, tour,
-                              warnings)
+                              warnings, config)
         replace_dir(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -166,7 +170,7 @@ def build_site(out_dir: Path, *, traces: dict[str, dict], panels: dict[str, Path
 
 def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels: dict[str, tuple[Path, str]],
                 pages: list[tuple[int, str, Path]], deck_html: Path | None, book_title: str, theme: Theme,
-                tour, warnings: list[str]) -> list[Path]:
+                tour, warnings: list[str], config: ProjectConfig) -> list[Path]:
     written: list[Path] = []
     asset_dir = root / "assets"
 
@@ -218,10 +222,10 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
     elif deck_html is not None:
         warnings.append(f"site: the deck {deck_html} is missing; the site does not link it")
 
-    cat = traces[STEPPER_DEMO]
-    question = traces.get(QUESTION_DEMO)
-    presets = [p for p in (preset(traces[d]) for d in PRESET_DEMOS if d in traces) if p]
-    for d in PRESET_DEMOS:
+    cat = traces[config.site.lesson_demo]
+    question = traces.get(config.main_demo)
+    presets = [p for p in (preset(traces[d]) for d in config.site.ask_demos if d in traces) if p]
+    for d in config.site.ask_demos:
         if d not in traces:
             warnings.append(f"site: no trace for demo '{d}'; the Ask box cannot replay it offline")
 
@@ -250,7 +254,6 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
 
 
 def _png_size(path: Path) -> tuple[int, int]:
-    from PIL import Image
     with Image.open(path) as im:
         return im.size
 
@@ -262,8 +265,6 @@ def _page_number(stem: str) -> int | None:
 
 def _transcript_blocks(transcript: str) -> list[tuple[str, str]]:
     """The transcript as (kind, text) blocks: "h" for a panel heading, "p" for a paragraph."""
-    from .transcripts import plain
-
     blocks = []
     for para in transcript.strip().split("\n\n"):
         para = para.strip()

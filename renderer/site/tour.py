@@ -1,4 +1,4 @@
-"""The tour of seed 004 as data (tour.yaml), checked, with each section's comic panel found.
+"""The tour as data (tour.yaml), checked, with each section's comic panel found.
 
 A panel that is not built (its page is still being written, say) is left out of the
 page with a warning for the caller, never a crash.

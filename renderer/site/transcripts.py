@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from live_demo.formatting import elide
+
 _HEADING = re.compile(r"^##\s+Panel\s+(\d+)\b(.*)$")
 _MARKUP = re.compile(r"\*\*|\*|`|__")
 MAX_ALT = 600          # screen readers read every character; keep alt text to a paragraph
@@ -52,24 +54,17 @@ def _sentences(body: str) -> str:
     return " ".join(parts)
 
 
-def _shorten(text: str, limit: int = MAX_ALT) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "\u2026"
-
-
 def panel_alt(transcript: str, panel: str) -> str | None:
     """The transcript's text for one panel (its id inside the page, e.g. "p2"), or None."""
     sections = panel_sections(transcript)
     for n, head, body in sections:
         if re.search(rf"(?<![\w-]){re.escape(panel)}(?![\w-])", head):
-            return _shorten(_sentences(body)) or None
+            return elide(_sentences(body), MAX_ALT) or None
     m = re.fullmatch(r"p(?:anel)?-?(\d+)", panel)
     if m:
         for n, head, body in sections:
             if n == int(m.group(1)):
-                return _shorten(_sentences(body)) or None
+                return elide(_sentences(body), MAX_ALT) or None
     return None
 
 
@@ -83,7 +78,7 @@ def page_alt(transcript: str) -> str | None:
             firsts.append(_sentences(paragraphs[0]))
     joined = " ".join(firsts)
     if title and joined:
-        return _shorten(f"Comic {title[0].lower()}{title[1:]}. {joined}")
+        return elide(f"Comic {title[0].lower()}{title[1:]}. {joined}", MAX_ALT)
     return title
 
 

@@ -28,7 +28,27 @@
 
   function tokens(n) { return n + (n === 1 ? " token" : " tokens"); }
 
-  function pct(p) { return (100 * p).toFixed(p >= 0.001 ? 1 : 3) + "%"; }
+  // A probability as a percentage by the rule of every panel, chart and slide (pct in
+  // live_demo/formatting.py): two significant digits; "0%" only for 0 ("<0.0001%" below that);
+  // "100%" only for 1 (">99%" just under it).
+  function fixed(v, d) {    // as Python formats: a tie rounds to even (toFixed rounds it up)
+    const scaled = v * Math.pow(10, d);
+    const whole = Math.floor(scaled);
+    if (scaled - whole === 0.5 && whole % 2 === 0) return (whole / Math.pow(10, d)).toFixed(d);
+    return v.toFixed(d);
+  }
+
+  function pct(p) {
+    const v = 100 * Number(p);
+    if (!isFinite(v) || v <= 0) return "0%";
+    if (v >= 100) return "100%";
+    if (v < 1e-4) return "<0.0001%";
+    const decimals = Math.max(0, 1 - Math.floor(Math.log10(v)));
+    let text = fixed(v, decimals);
+    if (Number(text) >= 100) return decimals ? ">" + fixed(100 - Math.pow(10, -decimals), decimals) + "%" : ">99%";
+    if (Number(text) >= Math.pow(10, 2 - decimals) && decimals > 0) text = fixed(v, decimals - 1);
+    return text + "%";
+  }
 
   function setRunning(r) {
     running = r;
