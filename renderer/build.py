@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .config import CONFIG_NAME, load_config
-from .errors import rel
+from .config import CONFIG_NAME, load_config, replaced_demo
+from .errors import InputError, rel
 from .progress import Reporter
 from .project import Project, load_decks, load_project, project_config, select_targets
 from .stages.comic import comic_stage
@@ -25,15 +25,22 @@ from .steps import BuildState
 def build(args) -> int:
     reporter = Reporter(quiet=args.quiet)
     # 1. load and check everything; nothing has run or been written yet
-    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback)
+    demo = getattr(args, "demo", None)
+    if demo is not None and args.prompt is None:
+        raise InputError("--demo names the demo whose prompt --prompt replaces; give --prompt too")
+    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, demo=demo)
     project = load_project(config)
     stages, names = select_targets(args.targets, project)
     decks = []
     if "slides" in stages:
         asked = {d.stem for d in project.decks} & names
         decks = load_decks([d for d in project.decks if not asked or d.stem in asked], config)
-        if decks:
-            preflight(config)                    # marp-cli and its browser are there
+    if args.prompt is not None:
+        prompt_reaches(replaced_demo(config, demo),
+                       [(rel(sb.path), "page", sb.board.demos) for sb in project.storyboards if sb.name in names]
+                       + [(rel(d.path), "deck", d.demos) for d in decks if d.path.stem in names])
+    if decks:
+        preflight(config)                        # marp-cli and its browser are there
 
     # 2. the stages, in order
     state = BuildState.open(project, Path(args.out), reporter, force=args.force, strict=getattr(args, "strict", False))
@@ -57,6 +64,19 @@ def build(args) -> int:
     else:
         reporter.info(f"built {state.built} steps ({state.fresh} up to date) into {rel(state.out)}/")
     return 0
+
+
+def prompt_reaches(demo: str, asked: list[tuple[str, str, list[str]]]) -> None:
+    """--prompt replaces one demo's prompt: a page or deck asked for by name (file, "page" or
+    "deck", its demos) that does not show that demo would not change at all, which is a mistake
+    to say rather than build."""
+    missed = [(file, kind, shown) for file, kind, shown in asked if demo not in shown]
+    if missed:
+        raise InputError([f"{file}: --prompt replaces the prompt of demo '{demo}', which this {kind} does not show "
+                          f"(its demos: {', '.join(shown) or 'none'}); "
+                          + (f"choose the demo to replace with --demo {shown[0]}" if shown else
+                             f"this {kind} shows no model data")
+                          for file, kind, shown in missed])
 
 
 def _demos(project: Project, stages: set[str], decks: list, *, whole_live: bool) -> tuple[set[str], set[str]]:

@@ -37,11 +37,11 @@ class Project:
         return {d for sb in self.storyboards for d in sb.board.demos}
 
 
-def project_config(*, prompt: str | None = None, no_fallback: bool = False) -> ProjectConfig:
-    """novapress.yaml of the working directory, with the command line's --prompt and --no-fallback."""
+def project_config(*, prompt: str | None = None, no_fallback: bool = False, demo: str | None = None) -> ProjectConfig:
+    """novapress.yaml of the working directory, with the command line's --prompt (--demo) and --no-fallback."""
     config, _ = load_config(Path.cwd())
     if prompt is not None:
-        config = with_prompt(config, prompt)
+        config = with_prompt(config, prompt, demo)
     if no_fallback:
         config = config.model_copy(update={"model": config.model.model_copy(update={"fallback": False})})
     return config
