@@ -28,6 +28,7 @@ CHARTS = {
     "topk": ("topk_chart", ()),
     "temperatures": ("temperature_chart", ()),
     "steps-top_p": ("steps_chart", ("top_p",)),
+    "attention-heads": ("attention_heads_chart", ()),   # only for a demo that records every head
 }
 VARIANTS = {"dark": "", "light": "-light"}   # variant -> file name suffix
 
@@ -116,6 +117,8 @@ def write_charts(trace: dict, charts_dir: Path, demo: str, theme: Theme) -> list
     for chart, (fn_name, extra) in CHARTS.items():
         fn = getattr(trace_charts, fn_name)
         if chart.startswith("steps-") and not trace.get("strategies"):
+            continue
+        if chart == "attention-heads" and not trace.get("attention_heads"):
             continue
         for variant in VARIANTS:
             for ext in ("png", "svg"):
