@@ -8,9 +8,12 @@ per-step logits, so tracing costs next to nothing over a plain call).
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import os
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -356,7 +359,44 @@ def model_info(loaded: LoadedModel) -> dict:
         "ffn": ffn_phrase(model, d_model, d_ff, activation), "tied_embeddings": tied_embeddings(model),
         "chat_template": has_chat_template(tokenizer), "special_tokens": special_tokens(tokenizer),
         "eos_ids": stop_ids(model, tokenizer),
+        "n_kv_heads": int(getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads),
+        "head_dim": int(getattr(cfg, "head_dim", None) or d_model // int(cfg.num_attention_heads)),
+        "classes": module_classes(model),
     }
+
+
+def _class_entry(module: Any, path: str) -> dict:
+    """Where a module's class is written: its Python module, class name, source file (relative
+    to the installed package's parent folder) and line, and where it sits in the model."""
+    cls = type(module)
+    entry = {"module": cls.__module__, "name": cls.__name__, "path": path, "file": None, "line": None}
+    try:
+        source = inspect.getsourcefile(cls)
+        top = sys.modules[cls.__module__.split(".")[0]]
+        root = Path(top.__file__).resolve().parent.parent
+        entry["file"] = Path(source).resolve().relative_to(root).as_posix()
+        entry["line"] = inspect.getsourcelines(cls)[1]
+    except (TypeError, OSError, ValueError, KeyError, AttributeError):
+        pass   # a class defined outside a package file (built at run time): module and name still say where
+    return entry
+
+
+def module_classes(model: Any) -> dict:
+    """The classes each stage of this model is made of, found from its modules (never named for
+    one architecture): the whole model, the embedding table, one block, its attention and
+    feed-forward parts, the final norm and the output layer (lm_head)."""
+    names = {id(m): n for n, m in model.named_modules()}
+    found: dict[str, Any] = {"model": model, "embeddings": model.get_input_embeddings()}
+    blocks = _blocks(model)
+    if blocks is not None and len(blocks):
+        found["block"] = blocks[0]
+        children = list(blocks[0].named_children())
+        found["attention"] = next((m for n, m in children if "att" in n.lower()), None)
+        found["mlp"] = next((m for n, m in children if any(k in n.lower() for k in ("mlp", "ffn", "feed_forward"))),
+                            None)
+    found["norm"] = next((m for stage, m in _stages(model) if stage == "final norm"), None)
+    found["lm_head"] = model.get_output_embeddings()
+    return {stage: _class_entry(m, names.get(id(m), "")) for stage, m in found.items() if m is not None}
 
 
 def versions() -> dict:
@@ -387,24 +427,58 @@ def _stages(model: Any) -> list[tuple[str, torch.nn.Module]]:
     return stages
 
 
-def forward_with_shapes(model: Any, input_ids: torch.Tensor) -> tuple[list[dict], torch.Tensor]:
-    """One forward pass; returns the shape at every stage and the last position's logits."""
-    seen: dict[str, list[int]] = {}
-    hooks = []
-    for stage, module in _stages(model):
-        def hook(_m, _inp, out, stage=stage):
+SAMPLED_STAGES = ("embeddings", "block 0", "final norm")   # where a few real values are recorded
+SAMPLE_VALUES = 4                                           # how many: the first numbers of one token's vector
+
+
+class ForwardRecorder:
+    """Forward hooks on every stage that keep the FIRST call's output shape, and the first
+    SAMPLE_VALUES numbers of one position's vector at SAMPLED_STAGES. The first call is the
+    forward pass over the whole input (generate's prefill too); later calls are ignored."""
+
+    def __init__(self, model: Any, position: int = 0):
+        self.position = position
+        self.shapes: dict[str, list[int]] = {}
+        self.values: dict[str, list[float]] = {}
+        self.order = [stage for stage, _m in _stages(model)]
+        self._hooks = [module.register_forward_hook(self._hook(stage)) for stage, module in _stages(model)]
+
+    def _hook(self, stage: str):
+        def hook(_m, _inp, out):
+            if stage in self.shapes:
+                return
             tensor = out if torch.is_tensor(out) else next(t for t in out if torch.is_tensor(t))
-            seen.setdefault(stage, list(tensor.shape))
-        hooks.append(module.register_forward_hook(hook))
+            self.shapes[stage] = list(tensor.shape)
+            if stage in SAMPLED_STAGES and tensor.dim() == 3 and tensor.shape[1] > self.position:
+                self.values[stage] = [float(v) for v in tensor[0, self.position, :SAMPLE_VALUES].tolist()]
+        return hook
+
+    def remove(self) -> None:
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+
+    def stage_shapes(self) -> list[dict]:
+        return [{"stage": s, "shape": self.shapes[s]} for s in self.order if s in self.shapes]
+
+    def samples(self, token: dict | None) -> dict:
+        """The trace's `samples`: which token, and its first numbers at each sampled stage."""
+        return {"position": self.position, "token": token, "count": SAMPLE_VALUES,
+                "values": [{"stage": s, "values": self.values[s]} for s in SAMPLED_STAGES if s in self.values]}
+
+
+def forward_with_shapes(model: Any, input_ids: torch.Tensor, sample_at: int = 0,
+                        sample_token: dict | None = None) -> tuple[list[dict], torch.Tensor, dict]:
+    """One forward pass; returns the shape at every stage, the last position's logits, and
+    a few real values of position `sample_at` at the sampled stages."""
+    recorder = ForwardRecorder(model, sample_at)
     try:
         out = model(input_ids, use_cache=False)
     finally:
-        for h in hooks:
-            h.remove()
-    shapes = [{"stage": "input_ids", "shape": list(input_ids.shape)}]
-    shapes += [{"stage": s, "shape": seen[s]} for s, _m in _stages(model) if s in seen]
-    shapes.append({"stage": "logits", "shape": list(out.logits.shape)})
-    return shapes, out.logits[0, -1]
+        recorder.remove()
+    shapes = [{"stage": "input_ids", "shape": list(input_ids.shape)}, *recorder.stage_shapes(),
+              {"stage": "logits", "shape": list(out.logits.shape)}]
+    return shapes, out.logits[0, -1], recorder.samples(sample_token)
 
 
 # ---------------------------------------------------------------- next token
@@ -615,12 +689,14 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
     input_ids = torch.tensor([inp.ids])
     info = model_info(loaded)
     with torch.inference_mode():
-        shapes, last_logits = forward_with_shapes(model, input_ids)
+        first = inp.question_span[0]
+        sample_token = {"id": inp.tokens[0]["id"], "display": inp.tokens[0]["display"]} if inp.tokens else None
+        shapes, last_logits, samples = forward_with_shapes(model, input_ids, first, sample_token)
         all_tokens = inp.chat["tokens"] if inp.chat else inp.tokens
         trace = {
             "demo": name, "model": info, "versions": versions(), "seed": seed,
             "prompt": spec.prompt, "params": spec.model_dump(mode="json"), "tokens": inp.tokens, "chat": inp.chat,
-            "shapes": shapes, "next_token": next_token(tokenizer, last_logits, spec),
+            "shapes": shapes, "samples": samples, "next_token": next_token(tokenizer, last_logits, spec),
             "strategies": run_strategies(model, tokenizer, input_ids, spec, seed, eos_ids=info["eos_ids"]),
             "attention": (attention_map(loaded, input_ids, all_tokens, *spec.attention, question_span=inp.question_span)
                           if spec.attention else None),

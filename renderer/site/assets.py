@@ -95,6 +95,37 @@ def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
     return size
 
 
+PROP_ART_SIZE = (960, 600)   # a panel-shaped picture of one prop on the comic's background
+
+
+def prop_art(name: str, target: Path, theme: Theme) -> tuple[int, int]:
+    """One of the comic's props drawn alone on the comic's background (the picture of a tour
+    section whose comic panel is not built). Cached by prop, theme and the props' code."""
+    import hashlib
+    import json
+
+    from ..props import sheet
+
+    props_code = sorted((Path(sheet.__file__).parent).glob("*.py"))
+    h = hashlib.sha256(name.encode())
+    h.update(json.dumps(theme.model_dump(mode="json"), sort_keys=True).encode())
+    for path in props_code:
+        h.update(path.read_bytes())
+    cached = WEB_IMAGE_CACHE / f"prop-{h.hexdigest()}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if cached.exists():
+        shutil.copyfile(cached, target)
+        with Image.open(target) as im:
+            return im.size
+    image, _problems = sheet.render_prop(name, {}, theme, None, size=PROP_ART_SIZE)
+    image.convert("RGB").save(target, format="PNG", optimize=False, compress_level=6)
+    WEB_IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.part")
+    shutil.copyfile(target, tmp)
+    os.replace(tmp, cached)
+    return PROP_ART_SIZE
+
+
 def _scaled_png(src: Path, target: Path, max_width: int) -> tuple[int, int]:
     with Image.open(src) as im:
         im.load()
