@@ -236,7 +236,7 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
     stages = lesson.stepper_stages(cat)
     rendered = {
         "index.html": env.get_template("index.html.j2").render(
-            common, page="index", pages=page_views, question=question),
+            common, page="index", pages=page_views, question=question, stepper_prompt=cat["prompt"]),
         "lesson.html": env.get_template("lesson.html.j2").render(
             common, page="lesson", trace=cat, stages=stages, ownership=lesson.OWNERSHIP_TABLE, owners=lesson.OWNERS,
             shapes=_compact_shapes(cat), loop=lesson.loop_caption(cat), order_items=lesson.ORDER_ITEMS,

@@ -98,6 +98,12 @@
     return "";
   }
 
+  // what the bytes travel as: a hosted API's TLS records, or here plain HTTP to novapress serve
+  function wire(start) {
+    if (start.source !== "live") return "TLS_RECORD";
+    return location.protocol === "https:" ? "TLS_RECORD" : "HTTP";
+  }
+
   function sourceWords(start) {
     return start.source === "live" ? "live from novapress serve" : "the build's cached run, replayed";
   }
@@ -150,13 +156,18 @@
     // network
     const ids = (s.chat ? s.chat.tokens : s.tokens).map((t) => t.id);
     const preview = ids.slice(0, 10).join(" ") + (ids.length > 10 ? " \u2026" : "");
-    put("packet", "TLS_RECORD \u2192 " + plural(s.prompt_bytes, "byte") + " of your question \u2192 server \u2192 " +
-      plural(s.n_input, "token") + ": " + preview);
-    put("packet-request", "TLS_RECORD \u2192 " + plural(s.prompt_bytes, "byte") + " of text, encrypted \u2192 " +
-      "tokenized on arrival: " + preview);
+    const recorded = s.source === "live" ? "" : " (the recorded run)";
+    put("packet", wire(s) + " \u2192 " + plural(s.prompt_bytes, "byte") + " of your question \u2192 server \u2192 " +
+      plural(s.n_input, "token") + ": " + preview + recorded);
+    put("packet-request", wire(s) + " \u2192 " + plural(s.prompt_bytes, "byte") + " of text" +
+      (wire(s) === "HTTP" ? ", not encrypted on loopback" : ", encrypted") + " \u2192 tokenized on arrival: " + preview + recorded);
+    const loopback = ["127.0.0.1", "localhost", "[::1]", "::1"].includes(location.hostname);
     put("packet-note", s.source === "live"
-      ? "Here the server is novapress serve on this very machine: your question went over the loopback interface and " +
-        "never left it. A hosted model's request would take the hops above."
+      ? (loopback
+        ? "Here the server is novapress serve on this very machine: your question went over the loopback interface and " +
+          "never left it. A hosted model's request would take the hops above."
+        : "Here the server is novapress serve at " + location.host + ": your question went over your own network to it. " +
+          "A hosted model's request would take the hops above.")
       : "Opened from disk, no request travels at all: this is the build's recorded run of a cached question. A hosted " +
         "model's request would take the hops above.");
 
@@ -278,9 +289,9 @@
     const logits = f.shapes.find((e) => e.stage === "logits");
     const notes = [];
     if (f.samples) {
-      notes.push("Real values: the first " + f.samples.count + " of the " + count(f.samples.of) + " numbers of " +
-        quoted(f.samples.token ? f.samples.token.display : "?") + "'s vector (input position " + f.samples.position +
-        ") after each stage shown.");
+      notes.push("Real values: the first " + f.samples.count + " of the " + count(f.samples.of) + " numbers in the vector " +
+        "of " + quoted(f.samples.token ? f.samples.token.display : "?") + " (input position " + f.samples.position +
+        "), after each stage shown.");
     } else {
       notes.push("This trace records no values (made by an older novapress).");
     }
@@ -289,8 +300,9 @@
         "): that is the position that predicts the next token.");
     }
     put("layers-note", notes.join(" "));
-    put("top-h", (s.chat ? "How " + m.display + " expects to begin its answer" : "What " + m.display + " expects after " +
-      quoted(s.prompt)) + ": the top " + f.top.length + " first tokens (softmax at temperature 1; together " + f.top_total + ")");
+    put("top-h", (s.chat ? "How " + m.display + " expects to begin its answer: the top " + f.top.length + " first tokens"
+      : "What " + m.display + " expects after " + quoted(s.prompt) + ": the top " + f.top.length + " next tokens") +
+      " (softmax at temperature 1; together " + f.top_total + ")");
     build("top-rows", (node) => f.top.forEach((t) => {
       const tr = el("tr");
       const td = el("td");
@@ -313,6 +325,7 @@
     track.setAttribute("aria-hidden", "true");
     const fill = el("span", "bar-fill");
     fill.style.width = Math.max(0, Math.min(100, 100 * prob)) + "%";
+    if (prob > 0) fill.style.minWidth = "2px";     // a probability too small to see still shows a stub
     track.appendChild(fill);
     return track;
   }
@@ -361,9 +374,9 @@
     const n = run.tokens.length;
     setProcessing(10 + Math.round(90 * n / Math.max(1, s.max_new_tokens)));
     const ids = run.tokens.map((x) => x.id);
-    put("packet", "TLS_RECORD \u2190 token " + t.id + " " + t.display + " (" + count(n) + " of at most " +
+    put("packet", wire(s) + " \u2190 token " + t.id + " " + t.display + " (" + count(n) + " of at most " +
       count(s.max_new_tokens) + ")");
-    put("step-send", "TLS_RECORD \u2190 " + ids.slice(-12).join(" ") + (ids.length > 12 ? " (the last 12 of " + count(ids.length) + ")" : ""));
+    put("step-send", wire(s) + " \u2190 " + ids.slice(-12).join(" ") + (ids.length > 12 ? " (the last 12 of " + count(ids.length) + ")" : ""));
   }
 
   function build_row(t) {
@@ -488,7 +501,7 @@
     const lines = {
       application: () => "You asked " + quoted(s.prompt) + ". The app sends it off.",
       tokenization: () => "Tokenized: " + plural(s.n_tokens, "token") + (s.chat ? ", " + count(s.n_input) + " with the chat template." : "."),
-      network: () => (s.source === "live" ? "Your " + plural(s.prompt_bytes, "byte") + " travel to the server (loopback here)."
+      network: () => (s.source === "live" ? "Your " + plural(s.prompt_bytes, "byte") + " travel to novapress serve at " + location.host + "."
         : "Your " + plural(s.prompt_bytes, "byte") + " would travel encrypted (this is a recorded run)."),
       "data-center": () => "A batch of 1 \u00d7 " + count(s.n_input) + " token ids reaches " + m.display + ".",
       checkpoint: () => m.display + ": " + m.params_short + " parameters, " + (m.bytes_text || "?") + " of weights.",
@@ -503,7 +516,7 @@
       fab: () => "The bottom of the stack: where the chips are made.",
       euv: () => "EUV light prints the finest layers of the chips.",
       "back-up": () => "The answer races back up: " + plural(d ? d.n_tokens : n, "token") + " on their way to your screen.",
-      thanks: () => quoted(s.prompt) + ": answered, " + (d ? ending(d, s) : ""),
+      thanks: () => quoted(s.prompt) + (d ? ": answered. " + ending(d, s) : ": still being answered\u2026"),
     };
     const id = section.dataset.section;
     if (!s) { setStatus("Your question is on its way\u2026"); return; }
