@@ -447,3 +447,33 @@ def test_deck_files_outside_the_build_are_warned_about(tmp_path):
     entry, written, warnings = copy_deck(deck, tmp_path / "build", tmp_path / "site" / "deck")
     assert entry == "slides/d.html" and len(written) == 1
     assert any("outside" in w for w in warnings) and any("network" in w for w in warnings)
+
+
+def test_gpt2_traces_tell_the_story_that_ran(tmp_path, tiny_gpt2):
+    """A GPT-2-architecture model (no chat template, learned positions, LayerNorm): the lesson
+    and the tour's data say what this model did, never what another one would have."""
+    from live_demo.spec import DemoSpec
+    from live_demo.trace import run_demo
+
+    traces = {
+        "cat": run_demo(tiny_gpt2, "cat", DemoSpec(prompt="The cat sat", chat=False, max_new_tokens=12, top_k=5), 42),
+        "question": run_demo(tiny_gpt2, "question", DemoSpec(prompt="Why do cats purr?", max_new_tokens=8), 42),
+        "ask_token": run_demo(tiny_gpt2, "ask_token", DemoSpec(prompt="¿Qué es un token?", max_new_tokens=8), 42),
+    }
+    files = build_site(tmp_path, traces=traces, panels={}, pages=[], deck_html=None, book_title="B")
+    assert not [w for w in files.warnings if "older novapress" in w]
+    lesson = (tmp_path / "site" / "lesson.html").read_text()
+    for name in ("GPT2LMHeadModel", "GPT2Block", "GPT2Attention", "GPT2MLP", "LayerNorm"):
+        assert f"<code>{name}</code>" in lesson, name
+    assert "model.transformer.h[0].attn" in lesson and "transformers/models/gpt2/modeling_gpt2.py:" in lesson
+    assert "chat template" not in lesson.split('id="stage-ids"')[1].split("</section>")[0]
+    assert "first 4 of 64 numbers" in lesson
+    tour = (tmp_path / "site" / "tour.html").read_text()
+    runs = json.loads(tour.split('<script type="application/json" id="tour-runs">')[1].split("</script>")[0])
+    for run in runs:
+        start = run["start"]
+        assert start["chat"] is None and start["n_input"] == len(start["tokens"])      # no template: nothing added
+        assert start["model"]["positions"] == "learned" and start["model"]["norm"] == "LayerNorm"
+        assert start["model"]["chat_template"] is False and "prompt" in start["request"]
+        assert run["done"]["stopped"] in ("eos", "length") and run["done"]["max_new_tokens"] == 8
+        assert start["model"]["kv_per_token_text"] == "1.0 KB"      # 2 x 2 layers x 2 heads x 32 x 4 bytes

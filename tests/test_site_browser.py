@@ -3,6 +3,7 @@ keys, clicks and swipes, the quiz, keyboard-only use, phone layout; the tour's w
 disk (a cached trace) and against the server, pausing, scrolling by hand, Stop and ask again."""
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from pathlib import Path
@@ -435,3 +436,46 @@ def test_a_prompt_holding_script_is_shown_as_text(page, server):
     assert fill_texts(page, "thanks-question") == [f"\u201c{evil}\u201d"]
     assert page.evaluate("window.__pwned") is None
     assert page.locator("[data-answer-box] script, [data-answer-box] img, main script:not([type])").count() == 0
+
+
+def test_an_answer_the_model_ended_itself_is_told_apart_from_one_the_limit_cut(page, tmp_path):
+    """Words that stay true: an answer that ends with the model's end token says so (and the end
+    token is listed with the steps but is no part of the text); one cut by the limit says that."""
+    traces = load_traces()
+    trace = copy.deepcopy(traces["ask_token"])
+    run = trace["strategies"]["top_p"]
+    eos = next(t for t in trace["model"]["special_tokens"] if t["role"] == "eos")
+    end = {"id": eos["id"], "text": eos["text"], "display": eos["display"], "special": True}
+    run["steps"] = run["steps"][:4] + [dict(run["steps"][4], token=end)]
+    run["tokens"] = [s["token"] for s in run["steps"]]
+    run["text"] = "".join(s["token"]["text"] for s in run["steps"][:4])
+    run["stopped"] = "eos"
+    traces["ask_token"] = trace
+    build_site(tmp_path, traces=traces, panels={}, pages=[], deck_html=None, book_title="B")
+    page.goto((tmp_path / "site" / "tour.html").as_uri() + "?dwell=60")
+    page.get_by_role("button", name=trace["prompt"]).click()
+    wait_until_toured(page)
+    said = fill_texts(page, "decoding-end")[0]
+    assert said == f"The model ended its answer itself with its end token {eos['display']} after 5 tokens " \
+                   "(the end token is not part of the text)."
+    assert page.locator('[data-fill="decoding-rows"] tr').count() == 5
+    assert page.locator(".tok-out").all_text_contents() == [s["token"]["text"] for s in run["steps"][:4]]
+    assert "Cut at the limit" not in page.locator("main").inner_text().split("decoded 4 ways")[0]
+    # the book's question (shown first) was cut by the limit, and said so
+    page.goto((tmp_path / "site" / "tour.html").as_uri())
+    question = traces["question"]["strategies"]["top_p"]
+    assert question["stopped"] == "length"
+    assert fill_texts(page, "decoding-end")[0] == \
+        f"Cut at the limit of {traces['question']['params']['max_new_tokens']} new tokens: the model had not ended its answer."
+
+
+def test_stop_during_an_offline_replay(page, site):
+    from playwright.sync_api import expect
+
+    page.goto((site / "tour.html").as_uri() + "?dwell=60000")
+    page.get_by_role("button", name="What is a token?").click()
+    expect(page.locator("[data-run-state]")).to_have_text(re.compile(r"decoding"), timeout=20000)
+    page.click("[data-ask-stop]")
+    expect(page.locator("[data-run-state]")).to_have_text("Model: stopped")
+    assert fill_texts(page, "decoding-end")[0].startswith("You stopped it after")
+    assert page.locator("[data-ask-go]").is_enabled()
