@@ -109,6 +109,12 @@ def value(x: float, digits: int = 3) -> str:
     return ("\u2212" if v < 0 else "") + text
 
 
+def shape_text(dims, brackets: str = "()") -> str:
+    """A tensor's shape: (1, 7, 576) as the comic writes it, [1, 7, 576] with brackets="[]"; "" when
+    there is none."""
+    return f"{brackets[0]}{', '.join(str(n) for n in dims)}{brackets[1]}" if dims else ""
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """"1 token", "7 tokens" ("1 child", "3 children" with many=)."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
@@ -155,6 +161,12 @@ def elide(text: str, limit: int) -> str:
     if space >= (limit - 1) * 2 // 3:
         cut = cut[:space]
     return cut.rstrip(" ,;:") + ELLIPSIS
+
+
+def elide_line(text: str, limit: int) -> str:
+    """`text` on one line (see one_line), cut to `limit` characters with "…" (see elide): a
+    quotation in a title or a message."""
+    return elide(one_line(text), limit)
 
 
 def words(text: str, n: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from live_demo.spec import DemoSpec
 
@@ -47,6 +47,14 @@ class SlidesConfig(Strict):
     timeout: float = Field(300, gt=0, description="Seconds a single marp-cli run may take.")
 
 
+class SiteConfig(Strict):
+    build: bool = Field(True, description="Build the interactive lesson site into build/site.")
+    lesson_demo: str = Field("cat", description="The demo the lesson's stepper follows: a text the model continues.")
+    ask_demos: list[str] = Field(["question", "ask_sky", "ask_token"],
+                                 description="Questions the Ask box replays from their traces when the site is "
+                                             "opened from disk; the live Ask box samples as the first one does.")
+
+
 class BookConfig(Strict):
     title: str = "Inside the Inference Pipeline"
     author: str = "novapress"
@@ -62,7 +70,12 @@ class ProjectConfig(Strict):
     main_demo: str = Field("question", description="The demo whose prompt PROMPT= / --prompt replaces.")
     comic: ComicConfig = ComicConfig()
     slides: SlidesConfig = SlidesConfig()
-    site: bool = Field(True, description="Build the interactive lesson site into build/site.")
+    site: SiteConfig = Field(SiteConfig(), description="The lesson site: its demos, or false to build none.")
+
+    @field_validator("site", mode="before")
+    @classmethod
+    def _site_switch(cls, value):
+        return {"build": value} if isinstance(value, bool) else value   # `site: false` builds no site
 
     @model_validator(mode="after")
     def _main_demo_exists(self):

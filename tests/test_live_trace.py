@@ -9,8 +9,9 @@ import torch
 
 from live_demo.cache import trace_json
 from live_demo.errors import DemoInputError
+from live_demo.formatting import visible
 from live_demo.spec import DemoSpec
-from live_demo.trace import run_demo, top_tokens, visible
+from live_demo.trace import run_demo, top_tokens
 
 PROMPT = "How does AI work?"
 SPEC = DemoSpec(prompt=PROMPT, max_new_tokens=6, top_k=8, temperatures=(0.5, 1.0, 1.5), num_beams=3,
@@ -230,7 +231,7 @@ def test_local_folder_is_named_from_config_and_weight_headers_without_torch(tiny
     import subprocess
     import sys
 
-    code = ("import sys; from live_demo.models import resolve_local, safetensors_params; "
+    code = ("import sys; from live_demo.models import resolve_local; from live_demo.weights import safetensors_params; "
             f"c, _ = resolve_local({str(tiny_gpt2_dir)!r}, None); "
             f"print(c.display, c.name, safetensors_params(__import__('pathlib').Path({str(tiny_gpt2_dir)!r}))); "
             "print('torch' in sys.modules)")

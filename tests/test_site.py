@@ -317,7 +317,7 @@ def test_transcript_lookup_by_heading_id_then_by_number():
     assert len(short_alt("word " * 100)) <= MAX_ALT
 
 
-SEED_WINDOWS = [   # seed 004's sections, in its order, with the window each lives in
+TOUR_WINDOWS = [   # the tour's sections, in order, with the window each lives in
     ("application", "app", "Ask AI Assistant"),
     ("tokenization", "msdn", "MSDN \u2014 Text pipeline (LLM edition)"),
     ("network", "dialup", "Network \u2014 Dial-up to Fiber Highways"),
@@ -336,9 +336,9 @@ SEED_WINDOWS = [   # seed 004's sections, in its order, with the window each liv
 ]
 
 
-def test_tour_sections_are_the_seeds_windows_in_order():
+def test_tour_sections_are_their_windows_in_order():
     sections = load_tour().sections
-    assert [(s.id, s.window, s.caption) for s in sections] == SEED_WINDOWS
+    assert [(s.id, s.window, s.caption) for s in sections] == TOUR_WINDOWS
     by_id = {s.id: s for s in sections}
     assert [t.name for t in by_id["data-center"].tabs] == ["General", "Cooling", "Power"]
     assert [h.name for h in by_id["network"].hops] == ["POTS / last mile", "Metro fiber", "Submarine & backbone"]
@@ -357,7 +357,7 @@ def section_html(tour: str, sid: str) -> str:
 def test_tour_page_has_every_window_its_parts_and_a_picture_each(site):
     root, _ = site
     tour = (root / "tour.html").read_text()
-    for sid, window, caption in SEED_WINDOWS:
+    for sid, window, caption in TOUR_WINDOWS:
         assert f'class="tour-section win-{window}" id="{sid}"' in tour, sid
         block = section_html(tour, sid)
         assert caption.replace("&", "&amp;") in block, sid
@@ -393,14 +393,39 @@ def test_a_panel_that_shows_an_answer_says_which_decoding_made_it(tmp_path):
 def test_lesson_shows_real_code_from_the_source_with_paths():
     cuts = snippets()
     assert [c.step for c in cuts] == ["tokenize", "forward", "pick", "pick", "detokenize"]
-    source = (Path(__file__).parent.parent / "live_demo" / "trace.py").read_text().splitlines()
+    # tokenizing and detokenizing are the encoding's, the forward pass and the pick the run's
+    assert {c.function: c.file for c in cuts} == {
+        "encode_prompt": "live_demo/encoding.py", "forward_with_shapes": "live_demo/trace.py",
+        "strategy_settings": "live_demo/trace.py", "traced_generate": "live_demo/trace.py",
+        "token_pieces": "live_demo/encoding.py"}
     for c in cuts:
-        assert c.file == "live_demo/trace.py"
+        source = (Path(__file__).parent.parent / c.file).read_text().splitlines()
         assert c.code.splitlines()[0].strip() == source[c.first_line - 1].strip()
         assert c.code.splitlines()[-1].strip() == source[c.last_line - 1].strip()
     whole = {c.function: c.whole for c in cuts}
     assert whole["encode_prompt"] and not whole["traced_generate"]
     assert "model.generate(" in next(c.code for c in cuts if c.function == "traced_generate")
+
+
+def test_the_site_step_rebuilds_when_the_code_the_lesson_shows_changes(monkeypatch, tmp_path):
+    """The lesson cuts live_demo's own functions at build time: the site step's inputs hash every
+    file it cuts from, so an edit there rebuilds the site instead of leaving stale code on the page."""
+    from types import SimpleNamespace
+
+    from renderer.config import ProjectConfig
+    from renderer.stages import site as site_stage
+
+    hashed, seen = [], []
+    real = site_stage.code_hash
+    monkeypatch.setattr(site_stage, "code_hash", lambda *parts: hashed.append(parts) or real(*parts))
+    project = SimpleNamespace(config=ProjectConfig(), storyboards=[], theme=None)
+    state = SimpleNamespace(project=project, out=tmp_path, trace_hashes={}, theme_hash="theme",
+                            up_to_date=lambda step, inputs: seen.append((step, inputs)) or True)
+    site_stage.site_stage(state)
+    assert [step for step, _ in seen] == ["site"]
+    for cut in CUTS:
+        assert any(part in cut.file for parts in hashed for part in parts), f"{cut.file} is not among the site's inputs"
+    assert seen[0][1]["live_demo"] == real("live_demo")
 
 
 def test_lesson_page_code_classes_numbers_and_caption(site):

@@ -83,7 +83,7 @@ def prepare(source: Path, out_dir: Path, *, context: dict[str, Any], theme_dir: 
     """Read, render and check a deck without running marp (InputError on any problem)."""
     deck = read_deck(source)
     themes = load_theme_set(theme_dir)
-    markdown = render_deck(deck, deck_context(context, out_dir))
+    markdown = render_deck(deck, with_absolute_urls(context, out_dir))
     _check_theme_names(deck, markdown, themes, theme_dir)
     check_assets(themes)
     assets = resolve_assets(markdown, deck, out_dir)
@@ -92,7 +92,7 @@ def prepare(source: Path, out_dir: Path, *, context: dict[str, Any], theme_dir: 
     return Prepared(deck, markdown, html_md, browser_md, assets, themes, theme_dir)
 
 
-def deck_context(context: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+def with_absolute_urls(context: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     """The template context with panel and chart paths made absolute URLs.
 
     The caller gives them relative to `out_dir` (e.g. "comic/panels/page-05-p1.png")

@@ -6,7 +6,7 @@ and seed stream the same tokens as the build's trace. The raw logits of every st
 caught with a forward hook on the output layer, which is what the trace's probabilities
 are computed from; a streamer hands each new token over as soon as it is chosen.
 
-The question becomes model input through `live_demo.trace.model_input`, the function the
+The question becomes model input through `live_demo.encoding.model_input`, the function the
 demos use: with the chat template when the model has one (as a chat server does), so the
 answer is the assistant's turn. Generation ends at the model's end-of-turn token, which is
 streamed as the last token (marked `special`); "done" says `stopped`: "eos" (the model
@@ -114,7 +114,9 @@ class AskEngine:
     def model_facts(self, loaded: Any) -> dict:
         """The trace's model facts for the loaded model (computed once)."""
         if self._facts is None:
-            from live_demo.trace import model_info, rounded
+            # torch comes with them: only once a model is loaded
+            from live_demo.model_facts import model_info
+            from live_demo.trace import rounded
             self._facts = rounded(model_info(loaded))
         return self._facts
 
@@ -172,13 +174,16 @@ class AskEngine:
             finished.set()
 
     def _generate(self, loaded: Any, prompt: str, max_new_tokens: int, cancelled: threading.Event, run_id: str):
+        # torch and transformers only when the model runs: serving the site's pages needs neither
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
         from transformers.generation.streamers import BaseStreamer
 
+        from live_demo.encoding import model_input, special_ids, token_entry
         from live_demo.errors import DemoInputError
-        from live_demo.trace import (ALTERNATIVES, ForwardRecorder, context_length, generation_config, model_input,
-                                     rounded, special_ids, stop_ids, strategy_settings, token_entry, top_tokens)
+        from live_demo.model_facts import context_length, stop_ids
+        from live_demo.trace import (ALTERNATIVES, ForwardRecorder, generation_config, rounded, strategy_settings,
+                                     top_tokens)
 
         model, tokenizer = loaded.model, loaded.tokenizer
         try:   # the very function the build's demos use: same template, same tokens

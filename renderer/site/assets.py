@@ -6,8 +6,10 @@ encodes, so the same inputs give the same bytes.
 """
 from __future__ import annotations
 
-import shutil
+import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
 
 from PIL import Image
@@ -77,9 +79,6 @@ def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
     Scaled copies are cached by the source's content, so a site rebuild after one
     changed panel re-encodes that panel only.
     """
-    import hashlib
-    import shutil
-
     digest = hashlib.sha256(Path(src).read_bytes() + str(max_width).encode()).hexdigest()
     cached = WEB_IMAGE_CACHE / f"{digest}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -101,12 +100,10 @@ PROP_ART_SIZE = (960, 600)   # a panel-shaped picture of one prop on the comic's
 def prop_art(name: str, target: Path, theme: Theme) -> tuple[int, int]:
     """One of the comic's props drawn alone on the comic's background (the picture of a tour
     section whose comic panel is not built). Cached by prop, theme and the props' code."""
-    import hashlib
-    import json
-
+    # the comic's drawing code only when a prop picture is drawn: serving the site needs none of it
     from ..props import sheet
 
-    props_code = sorted((Path(sheet.__file__).parent).glob("*.py"))
+    props_code = [*sorted(Path(sheet.__file__).parent.glob("*.py")), Path(sheet.__file__).parents[1] / "prop_art.py"]
     h = hashlib.sha256(name.encode())
     h.update(json.dumps(theme.model_dump(mode="json"), sort_keys=True).encode())
     for path in props_code:

@@ -1,5 +1,6 @@
-"""build/site/: the interactive lesson (stepper and quiz, seed 003), the tour with its Ask
-box (seed 004), the comic pages and the slide deck, as static files that work offline.
+"""build/site/: the interactive lesson (stepper and quiz), the tour with its Ask box, the
+comic pages and the slide deck, as static files that work offline. Which demos they show is
+novapress.yaml's `site:` (renderer.config.SiteConfig) and `main_demo` (the tour's question).
 
 Pages are Jinja templates with autoescaping on; model and user text reaches the page
 only as escaped HTML or as JSON data the scripts read with textContent. The whole folder
@@ -15,27 +16,27 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from PIL import Image
 
 from live_demo import formatting
 
 from ..atomic import replace_dir
+from ..config import ProjectConfig
 from ..errors import BuildError, InputError, Problem
 from ..theme import Theme, load_theme
 from . import assets, code, lesson, run
 from .deck import copy_deck
 from .tour import PanelText, load_tour, resolve_panels
-from .transcripts import page_alt, read_transcript
+from .transcripts import page_alt, plain, read_transcript
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-STEPPER_DEMO = "cat"           # "The cat sat": the stepper's running example
-QUESTION_DEMO = "question"     # the book's question, followed through the tour
-PRESET_DEMOS = ("question", "ask_sky", "ask_token")   # what Ask can replay when opened as files
 
-
-def site_demos() -> set[str]:
-    """The demos whose traces build_site needs (defined in novapress.yaml)."""
-    return {STEPPER_DEMO, *PRESET_DEMOS}
+def site_demos(config: ProjectConfig | None = None) -> set[str]:
+    """The demos whose traces build_site needs: the lesson's, the tour's question (the main demo)
+    and the Ask box's presets (novapress.yaml `site:`; the defaults without a config)."""
+    config = config or ProjectConfig()
+    return {config.site.lesson_demo, config.main_demo, *config.site.ask_demos}
 
 
 class SiteFiles(list):
@@ -50,7 +51,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters["shape"] = lesson.shape_text
+    env.filters["shape"] = lambda dims: formatting.shape_text(dims, "[]")
     env.filters["pct"] = formatting.pct
     env.filters["thousands"] = formatting.count
     env.filters["json_data"] = json_for_script
@@ -81,7 +82,7 @@ def _compact_shapes(trace: dict) -> list[tuple[str, str, tuple[str, str] | None]
             return
         label = run_[0]["stage"] if len(run_) == 1 else \
             f"{run_[0]['stage']} \u2026 {run_[-1]['stage']} ({len(run_)} blocks)"
-        rows.append((label, lesson.shape_text(run_[0]["shape"]), None))
+        rows.append((label, formatting.shape_text(run_[0]["shape"], "[]"), None))
         run_.clear()
 
     for entry in trace["shapes"]:
@@ -92,16 +93,16 @@ def _compact_shapes(trace: dict) -> list[tuple[str, str, tuple[str, str] | None]
             run_.append(entry)
             continue
         flush()
-        rows.append((entry["stage"], lesson.shape_text(entry["shape"]), values))
+        rows.append((entry["stage"], formatting.shape_text(entry["shape"], "[]"), values))
     flush()
     return rows
 
 
-def _check_traces(traces: dict[str, dict]) -> None:
-    if STEPPER_DEMO not in traces:
+def _check_traces(traces: dict[str, dict], lesson: str) -> None:
+    if lesson not in traces:
         raise InputError(Problem("novapress.yaml", None, None,
-                                 f"the lesson site needs the demo '{STEPPER_DEMO}' (its stepper follows it): add "
-                                 f"'{STEPPER_DEMO}: {{prompt: \"The cat sat\", max_new_tokens: 12, top_k: 5}}' under "
+                                 f"the lesson site needs the demo '{lesson}' (its stepper follows it): add "
+                                 f"'{lesson}: {{prompt: \"The cat sat\", max_new_tokens: 12, top_k: 5}}' under "
                                  f"demos:, or set 'site: false'"))
     for name, trace in traces.items():
         for key in ("model", "tokens", "shapes", "next_token", "strategies"):
@@ -112,10 +113,12 @@ def _check_traces(traces: dict[str, dict]) -> None:
 
 def build_site(out_dir: Path, *, traces: dict[str, dict], panels: dict[str, Path],
                pages: list[tuple[int, str, Path]], deck_html: Path | None, book_title: str,
-               theme: str | Theme = "tech") -> SiteFiles:
-    """Write out_dir/site/ and return the files written (with .warnings for what is missing)."""
+               theme: str | Theme = "tech", config: ProjectConfig | None = None) -> SiteFiles:
+    """Write out_dir/site/ and return the files written (with .warnings for what is missing).
+    `config` names the demos (see site_demos)."""
     out_dir = Path(out_dir)
-    _check_traces(traces)
+    config = config or ProjectConfig()
+    _check_traces(traces, config.site.lesson_demo)
     theme = load_theme(theme) if isinstance(theme, str) else theme
     tour = load_tour()
     warnings: list[str] = []
@@ -129,7 +132,7 @@ def build_site(out_dir: Path, *, traces: dict[str, dict], panels: dict[str, Path
     staging.mkdir()
     try:
         written = _write_site(staging, out_dir, traces, found_panels, pages, deck_html, book_title, theme, tour,
-                              warnings)
+                              warnings, config)
         replace_dir(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -138,7 +141,7 @@ def build_site(out_dir: Path, *, traces: dict[str, dict], panels: dict[str, Path
 
 def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels: dict[str, tuple[Path, str]],
                 pages: list[tuple[int, str, Path]], deck_html: Path | None, book_title: str, theme: Theme,
-                tour, warnings: list[str]) -> list[Path]:
+                tour, warnings: list[str], config: ProjectConfig) -> list[Path]:
     written: list[Path] = []
     asset_dir = root / "assets"
 
@@ -150,7 +153,7 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
         written.append(asset_dir / name)
 
     # comic images: panels for the tour (or the comic's prop art where a panel is missing), pages for the reader
-    question = traces.get(QUESTION_DEMO)
+    question = traces.get(config.main_demo)
     panel_views: dict[str, dict] = {}
     for panel_id, (png, text) in sorted(found_panels.items()):
         target = asset_dir / "panels" / f"{png.stem}.png"
@@ -217,9 +220,11 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
     elif deck_html is not None:
         warnings.append(f"the deck {deck_html} is missing; the site does not link it")
 
-    cat = traces[STEPPER_DEMO]
-    runs = [r for r in (tour_run(traces[d]) for d in PRESET_DEMOS if d in traces) if r]
-    for d in PRESET_DEMOS:
+    cat = traces[config.site.lesson_demo]
+    # the book's question first: the tour shows its run until the visitor asks, then the presets
+    replayable = list(dict.fromkeys([config.main_demo, *config.site.ask_demos]))
+    runs = [r for r in (tour_run(traces[d]) for d in replayable if d in traces) if r]
+    for d in replayable:
         if d not in traces:
             warnings.append(f"no trace for demo '{d}'; the tour cannot replay it offline")
     for name, trace in sorted(traces.items()):
@@ -288,7 +293,6 @@ def _answers_in(description: str, trace: dict) -> list[str]:
 
 
 def _png_size(path: Path) -> tuple[int, int]:
-    from PIL import Image
     with Image.open(path) as im:
         return im.size
 
@@ -300,8 +304,6 @@ def _page_number(stem: str) -> int | None:
 
 def _transcript_blocks(transcript: str) -> list[tuple[str, str]]:
     """The transcript as (kind, text) blocks: "h" for a panel heading, "p" for a paragraph."""
-    from .transcripts import plain
-
     blocks = []
     for para in transcript.strip().split("\n\n"):
         para = para.strip()

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup
+from pygments import highlight as pyg
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
 
 from ..errors import BuildError
 
@@ -35,7 +38,7 @@ class Cut:
 
 
 CUTS = [
-    Cut("tokenize", "tokenizer", "live_demo/trace.py", "encode_prompt",
+    Cut("tokenize", "tokenizer", "live_demo/encoding.py", "encode_prompt",
         "The tokenizer object turns the prompt into ids (and the characters each covers). It runs once, "
         "before the model."),
     Cut("forward", "graph", "live_demo/trace.py", "forward_with_shapes",
@@ -48,7 +51,7 @@ CUTS = [
         "generate runs the loop: forward pass, pick one token with the policy, append it, repeat until an "
         "end token or max_new_tokens.",
         start=r"config = generation_config\(", end=r"output_logits="),
-    Cut("detokenize", "tokenizer", "live_demo/trace.py", "token_pieces",
+    Cut("detokenize", "tokenizer", "live_demo/encoding.py", "token_pieces",
         "The tokenizer turns the chosen ids back into text; a character split over several byte tokens "
         "appears with the token that completes it."),
 ]
@@ -111,10 +114,6 @@ def cut(spec: Cut, root: Path = ROOT) -> Snippet:
 def highlight(code: str) -> Markup:
     """Python source as HTML spans with Pygments' short class names (no inline styles: the site's
     Content-Security-Policy allows only its own style sheet)."""
-    from pygments import highlight as pyg
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
     return Markup(pyg(code, PythonLexer(), HtmlFormatter(nowrap=True)))
 
 

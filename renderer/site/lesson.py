@@ -1,17 +1,18 @@
-"""The lesson of seed 003 as data: the stepper's stages filled from a real trace, and the quiz.
+"""The lesson as data: the stepper's stages filled from a real trace, and the quiz.
 
 Every number a stage shows (tokens, ids, shapes, probabilities, the chosen token) is read
-from the `cat` trace, so the page shows what the named model really did.
+from the lesson's trace (`site.lesson_demo`, `cat` by default), so the page shows what the
+named model really did.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from live_demo.formatting import count, pct, value
+from live_demo.formatting import count, pct, shape_text, value
 
 from ..errors import BuildError
 
-# Who owns each part of one request (seed 003's table).
+# Who owns each part of one request.
 OWNERS = {
     "app": "the application (you)",
     "tokenizer": "tokenizer",
@@ -19,7 +20,7 @@ OWNERS = {
     "policy": "decoding / runtime policy",
 }
 
-# The seed's table: stage group / who owns it / what to remember.
+# The ownership table: stage group / who owns it / what to remember.
 OWNERSHIP_TABLE = [
     ("raw text \u2192 token IDs", "tokenizer", "done once on the input text"),
     ("IDs \u2192 hidden states \u2192 logits", "model graph", "the transformer machinery lives here"),
@@ -48,10 +49,6 @@ class Stage:
     @property
     def owner_name(self) -> str:
         return OWNERS[self.owner]
-
-
-def shape_text(shape: list[int] | None) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]" if shape else ""
 
 
 def _shape(trace: dict, stage: str) -> list[int] | None:
@@ -87,7 +84,7 @@ def sampled_values(trace: dict, stage: str) -> tuple[str, str] | None:
 
 
 def stepper_stages(trace: dict) -> list[Stage]:
-    """The six stages of seed 003, each with the real shapes and values of `trace`."""
+    """The six stages of one request, each with the real shapes and values of `trace`."""
     model = trace["model"]
     tokens = trace["tokens"]
     n = len(tokens)
@@ -102,14 +99,14 @@ def stepper_stages(trace: dict) -> list[Stage]:
 
     block_rows = []
     if blocks:
-        shapes = {shape_text(b["shape"]) for b in blocks}
+        shapes = {shape_text(b["shape"], "[]") for b in blocks}
         if len(shapes) == 1:
             block_rows.append((f"{blocks[0]['stage']} \u2026 {blocks[-1]['stage']}", f"{shapes.pop()} each"))
         else:
-            block_rows += [(b["stage"], shape_text(b["shape"])) for b in blocks]
+            block_rows += [(b["stage"], shape_text(b["shape"], "[]")) for b in blocks]
     final_norm = _shape(trace, "final norm")
     if final_norm:
-        block_rows.append(("final norm", shape_text(final_norm)))
+        block_rows.append(("final norm", shape_text(final_norm, "[]")))
     block_rows.append(("layers \u00d7 heads", f"{model['n_layers']} \u00d7 {model['n_heads']}"))
     for stage in ("block 0", "final norm"):
         found = sampled_values(trace, stage)
@@ -181,7 +178,7 @@ def loop_caption(trace: dict, turns: int = 6) -> dict:
             "end_token": last["display"] if last and greedy.get("stopped") == "eos" else None}
 
 
-# The quiz of seed 003. The ordering question lists the stages in the seed's (wrong) order.
+# The quiz. The ordering question lists the stages out of order, for the reader to sort.
 ORDER_ITEMS = ["Embedding", "Tokenization", "Output Logits", "Transformer Layers"]
 ORDER_ANSWER = ["Tokenization", "Embedding", "Transformer Layers", "Output Logits"]
 

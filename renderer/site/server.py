@@ -26,6 +26,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from live_demo.models import fallback_warning, resolve_model
+from live_demo.spec import DemoSpec
+
+from ..config import ProjectConfig, load_config
 from ..errors import BuildError, InputError
 from .ask import AskEngine, AskRejected
 
@@ -233,15 +237,14 @@ def _one(query: dict[str, list[str]], name: str) -> str | None:
 
 # ---------------------------------------------------------------- the command
 
-def engine_from_config(config) -> AskEngine:
-    """An engine for the project's model, loaded lazily through live_demo."""
-    from live_demo.spec import DemoSpec
-
-    template = config.demos.get("ask_sky") or config.demos.get(config.main_demo) or DemoSpec(prompt="?")
+def engine_from_config(config: ProjectConfig) -> AskEngine:
+    """An engine for the project's model, loaded lazily through live_demo. It samples as the first of
+    the Ask box's preset demos does (novapress.yaml `site: ask_demos:`)."""
+    presets = [config.demos[d] for d in config.site.ask_demos if d in config.demos]
+    template = (presets[0] if presets else None) or config.demos.get(config.main_demo) or DemoSpec(prompt="?")
 
     def load():
-        from live_demo.loading import load_model
-        from live_demo.models import fallback_warning, resolve_model
+        from live_demo.loading import load_model   # imports torch: only when the model is wanted
 
         choice = resolve_model(config.model.id, config.model.revision, config.model.fallback)
         warning = fallback_warning(choice)
@@ -260,8 +263,6 @@ def make_server(site_dir: Path, engine: AskEngine, host: str = "127.0.0.1", port
 
 def serve(args) -> int:
     """`novapress serve [--host H] [--port P] [--out build]`."""
-    from ..config import load_config
-
     site_dir = Path(args.out) / "site"
     if not (site_dir / "index.html").is_file():
         raise InputError(f"no site in {site_dir}/: build it first with 'novapress build site' (or 'make build')")

@@ -1,4 +1,4 @@
-"""The tour of seed 004 as data (tour.yaml), checked, with a picture found for every section.
+"""The tour as data (tour.yaml), checked, with a picture found for every section.
 
 A section's picture is its comic panel; a panel that is not built (its page is still being
 written, say) is replaced by the comic prop the section names, drawn with the comic's own art,
