@@ -30,7 +30,7 @@ from .errors import DemoInputError, ModelLoadError
 from .models import FALLBACK_ID, ModelChoice, architecture, fallback_choice, fallback_warning, resolve_local, resolve_model
 from .spec import DemoSpec, attention_problem
 
-TRACE_FORMAT = 4  # bump when a trace's shape or meaning changes: every cached trace is then stale
+TRACE_FORMAT = 5  # bump when a trace's shape or meaning changes: every cached trace is then stale
 
 
 def library_versions() -> dict[str, str | None]:

@@ -30,7 +30,10 @@ def site_stage(state: BuildState) -> None:
         "files": sha256_json({str(f.relative_to(out)): sha256_file(f) for f in files if f.exists()}),
         "theme": state.theme_hash,
         "book": config.book.title,
-        "code": code_hash("renderer/site", "renderer/stages/site.py"),
+        # the tour draws a prop where a panel is not built, with the comic's own prop art
+        "code": code_hash("renderer/site", "renderer/stages/site.py", "renderer/props", "renderer/prop_art.py"),
+        # the lesson shows live_demo's own source, cut at build time: a change there is a change on the page
+        "live_demo": code_hash("live_demo"),
     }
     if state.up_to_date("site", inputs):
         return
