@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # each command imports only what it runs: `novapress render` must not pay for marp, the site or torch
 COMMANDS = {"build": ("build", "build"), "render": ("preview.render", "render_command"),
-            "present": ("stages.slides", "present_decks"), "preview": ("stages.slides", "present_decks"),
+            "present": ("preview.server", "present_command"), "preview": ("preview.server", "present_command"),
             "doctor": ("doctor", "doctor_command"), "clean": ("build", "clean"), "serve": ("site.server", "serve")}
 
 

@@ -4,8 +4,7 @@
 - session.py   an AuthorSession keeps the project loaded and redraws only what a change touches
                (a storyboard: its page; a deck: its HTML; the cast, theme or novapress.yaml: all);
 - server.py    `novapress present [NAME]`: the comic pages and the decks served on loopback, redrawn
-               on save (watchfiles) and reloaded in the browser;
-- scaffold.py  `novapress new page NAME`: a storyboard that renders as it is.
+               on save (watchfiles) and reloaded in the browser.
 
 Previews read traces as they are stored (no hub probe, no torch when every demo has one) and
 write into the build folder; `novapress build` stays the one that decides the model and makes

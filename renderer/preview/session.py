@@ -180,7 +180,10 @@ class AuthorSession:
             sb = load_storyboard(path, cast=self.cast, demos=self.config.demos)
         except InputError as err:
             update.errors += err.problems
-            self.boards.pop(path.resolve(), None)
+            # the page as last drawn stays listed, showing why it is not redrawn
+            old = self.boards.get(path.resolve())
+            if old is not None:
+                self.page_errors[old.page_name] = err.problems
             return None
         other = next((o for p, o in self.boards.items() if o.board.page == sb.board.page and p != path.resolve()), None)
         if other is not None:
