@@ -5,8 +5,10 @@ every problem at once (see renderer.yamlsrc).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Literal
+from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -43,8 +45,19 @@ class ComicConfig(Strict):
 class SlidesConfig(Strict):
     sources: str = Field("slides", description="Folder of Marp Markdown decks.")
     theme_dir: str = Field("slides/themes", description="Folder of Marp theme CSS files.")
-    formats: list[Literal["html", "pdf", "pptx", "png"]] = Field(["html", "pdf", "pptx", "png"], description="Deck outputs to build.")
+    formats: list[Literal["html", "pdf", "pptx", "pptx-editable", "png"]] = Field(
+        ["html", "pdf", "pptx", "png"], description="Deck outputs to build.")
+    pptx: Literal["image", "editable"] = Field(
+        "image", description="PPTX of slide pictures, or editable text boxes (marp-cli --pptx-editable; needs LibreOffice).")
     timeout: float = Field(300, gt=0, description="Seconds a single marp-cli run may take.")
+
+    @model_validator(mode="after")
+    def _pptx_kind_in_formats(self):
+        # The kind of PPTX is carried in the format list ("pptx-editable"), so everything keyed on
+        # the formats (the deck step's inputs, the browser preflight, marp's options) follows it.
+        if self.pptx == "editable":
+            self.formats = list(dict.fromkeys("pptx-editable" if f == "pptx" else f for f in self.formats))
+        return self
 
 
 class BookConfig(Strict):
@@ -71,18 +84,52 @@ class ProjectConfig(Strict):
         return self
 
 
+# What the command line asked of one run: settings over novapress.yaml's (`novapress build --pptx
+# editable`; keys are dotted paths into the file) and whether warnings are errors (--strict), for
+# the code the build reaches without the parsed arguments.
+_COMMAND_LINE: ContextVar[tuple[dict[str, Any], bool]] = ContextVar("novapress_command_line", default=({}, False))
+
+
+@contextmanager
+def command_line(settings: dict[str, Any], *, strict: bool = False) -> Iterator[None]:
+    """Within the block, load_config applies `settings` ({"slides.pptx": "editable"}; None = not
+    given) and strict_run() says whether this run is --strict."""
+    token = _COMMAND_LINE.set(({k: v for k, v in settings.items() if v is not None}, bool(strict)))
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
+
+def strict_run() -> bool:
+    """Was this run started with --strict (warnings are errors)?"""
+    return _COMMAND_LINE.get()[1]
+
+
+def _apply_command_line(data: dict) -> dict:
+    for dotted, value in _COMMAND_LINE.get()[0].items():
+        *parents, key = dotted.split(".")
+        node = data
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[key] = value
+    return data
+
+
 def load_config(root: Path) -> tuple[ProjectConfig, Source | None]:
-    """Read <root>/novapress.yaml (all defaults when absent)."""
+    """Read <root>/novapress.yaml (all defaults when absent), with the command line's settings over it."""
     path = root / CONFIG_NAME
     if not path.exists():
-        return ProjectConfig(), None
+        return ProjectConfig.model_validate(_apply_command_line({})), None
     data, src = load_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(Problem(rel(path), 1, 1, "the config must be a mapping of settings"))
     try:
-        return ProjectConfig.model_validate(data), src
+        return ProjectConfig.model_validate(_apply_command_line(data)), src
     except ValidationError as err:
         raise InputError(validation_problems(err, src, ProjectConfig)) from None
 

@@ -17,6 +17,7 @@ CHARTS = {
     "topk": ("topk_chart", ()),
     "temperatures": ("temperature_chart", ()),
     "steps-top_p": ("steps_chart", ("top_p",)),
+    "temperatures-slide": ("temperature_slide_chart", ()),   # for a 1280x720 slide: large labels
 }
 VARIANTS = {"dark": "", "light": "-light"}
 
