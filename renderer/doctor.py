@@ -41,6 +41,7 @@ def rows() -> list[tuple[str, bool, str]]:
     from .deck_stage import browser_row, marp_row
     out.append(marp_row())
     out.append(browser_row())
+    out.append(_libreoffice_row())
 
     from .fonts import FAMILIES, font_path
     missing = []
@@ -66,6 +67,24 @@ def rows() -> list[tuple[str, bool, str]]:
     n = len(list(cache.rglob("*.json"))) if cache.exists() else 0
     out.append(("live trace cache", True, f"{cache} ({n} cached traces)"))
     return out
+
+
+def _libreoffice_row() -> tuple[str, bool, str]:
+    """LibreOffice, for the editable PPTX; optional (without it the PPTX is slide pictures)."""
+    from .deck.marp import find_soffice, soffice_version
+
+    try:
+        config, _ = load_config(Path.cwd())
+        wanted = config.slides.pptx == "editable"
+    except Exception:
+        wanted = False
+    exe = find_soffice()
+    if exe:
+        return ("LibreOffice (editable PPTX)", True, f"{soffice_version(exe)} ({exe})"
+                + ("; slides.pptx: editable" if wanted else "; slides.pptx: image, --pptx editable to use it"))
+    detail = "not found: the deck's PPTX is slide pictures (apt-get install libreoffice-impress, or set SOFFICE_PATH)"
+    # only missing when the project asks for an editable PPTX
+    return ("LibreOffice (editable PPTX)", not wanted, detail + ("; slides.pptx: editable asks for it" if wanted else ""))
 
 
 def _model_rows(status: dict) -> list[tuple[str, bool, str]]:

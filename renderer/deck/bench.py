@@ -45,7 +45,8 @@ def sample_context(out_dir: Path) -> dict[str, Any]:
         panels[f"page-05-p{i}"] = rel
     for name in demos:
         charts[name] = {}
-        for key in ("topk", "temperatures", "steps_greedy", "steps_top_k", "steps_top_p", "steps_beam"):
+        for key in ("topk", "temperatures", "temperatures_slide", "steps_greedy", "steps_top_k", "steps_top_p",
+                    "steps_beam"):
             rel = f"live/charts/{name}-{key}.png"
             _placeholder(out_dir / rel, (1600, 900))
             charts[name][key] = rel

@@ -120,14 +120,14 @@ def _legibility(run: MarpRun, prepared: "Prepared", staged: dict[str, Path], sli
     except BuildError as err:
         reporter.warn(f"{label}: the slides' text sizes were not checked: {err}")
         return []
-    html = staged.get("html")
-    if html is None:      # only browser formats asked for: an HTML deck just to measure
-        html = run.dir / "measure" / f"{prepared.deck.name}.html"
-        html.parent.mkdir()
-        source = run.dir / "measure" / f"{prepared.deck.name}.md"
-        source.write_text(prepared.html_md, encoding="utf-8")
-        run.convert(source, html, "html", theme_set=_theme_copies(prepared, run.dir / "themes-measure",
-                    lambda f: url_of(f)), emoji_as_text=may_hold_emoji(prepared.markdown))
+    # The HTML deck as the audience sees it, with every file at its absolute path (the deck's own
+    # images are copied next to the outputs only once the build has passed)
+    html = run.dir / "measure" / f"{prepared.deck.name}.html"
+    html.parent.mkdir()
+    source = run.dir / "measure" / f"{prepared.deck.name}.md"
+    source.write_text(prepared.measure_md, encoding="utf-8")
+    run.convert(source, html, "html", theme_set=_theme_copies(prepared, run.dir / "themes-measure",
+                lambda f: url_of(f)), emoji_as_text=may_hold_emoji(prepared.markdown))
     try:
         measured = legibility.measure(html, slides_dir, chromium.path, timeout=max(60.0, timeout / 2),
                                       scratch=run.dir / "tmp")
@@ -156,6 +156,8 @@ class Prepared:
         self.deck, self.markdown, self.html_md, self.browser_md = deck, markdown, html_md, browser_md
         self.assets, self.themes, self.theme_dir = assets, themes, theme_dir
         self.animations = animations or Animations()
+        # the HTML deck's Markdown with absolute file paths: what the legibility check lays out
+        self.measure_md = rewrite(markdown, {a.ref: url_of(a.file) for a in assets})
 
 
 def prepare(source: Path, out_dir: Path, *, context: dict[str, Any], theme_dir: Path | None) -> Prepared:
