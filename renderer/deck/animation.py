@@ -10,7 +10,7 @@ written beside the deck as an animated WebP (`<deck>.generation-<demo>-<strategy
 places that cannot play the deck.
 
 The theme (slides/themes/novapress.css) styles `.gen` and holds the keyframes; the per-token
-timing is a scoped style written here.
+timing is a style written here, in the HTML deck only.
 """
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def generation_html(trace: dict, strategy: str, *, limit: int = MAX_TOKENS, anim
 
 
 def _timing_style(n: int) -> str:
-    """The scoped style that reveals token i at FIRST_S + i * STEP_S (motion allowed only)."""
+    """The style that reveals token i at FIRST_S + i * STEP_S (motion allowed only)."""
     rules = []
     for i in range(1, n + 1):
         start = FIRST_S + (i - 1) * STEP_S
@@ -118,7 +118,9 @@ def _timing_style(n: int) -> str:
                      f"animation-duration:{STEP_S:.2f}s;animation-fill-mode:{'forwards' if last else 'none'}}}")
     rules.append(f".gen .gt.more{{animation-delay:{FIRST_S + n * STEP_S:.2f}s}}")
     body = "".join(rules)
-    return ("<style scoped>\n@media (prefers-reduced-motion: no-preference) {\n"
+    # a global style (rules only .gen matches): marp gives a scoped one a random name, and the
+    # same deck must give the same bytes
+    return ("<style>\n@media (prefers-reduced-motion: no-preference) {\n"
             ".gen .gt{animation:np-gen-token .3s ease-out both}\n"
             ".gen .gs{visibility:hidden;animation-name:np-gen-step;animation-timing-function:steps(1)}\n"
             f"{body}\n}}\n</style>")

@@ -52,7 +52,18 @@ def sample_context(out_dir: Path) -> dict[str, Any]:
             charts[name][key] = rel
     model = demos["question"]["model"]["display"]
     return {"demos": demos, "charts": charts, "panels": panels, "model": model,
-            "book": "Inside the Inference Pipeline"}
+            "book": _Book("Inside the Inference Pipeline")}
+
+
+class _Book(str):
+    """The book as a deck template sees it: `{{ book }}` is the title; also .language etc."""
+
+    author = "novapress"
+    language = "en"
+
+    @property
+    def title(self) -> str:
+        return str(self)
 
 
 def _placeholder(path: Path, size: tuple[int, int]) -> None:
