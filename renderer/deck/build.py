@@ -69,6 +69,9 @@ def build_deck(source: Path, out_dir: Path, *, context: dict[str, Any], formats:
     if unknown:
         raise InputError(f"unknown deck format '{unknown[0]}'{suggest(unknown[0], FORMATS)}")
     formats = list(formats)
+    if "pptx" in formats and "pptx-editable" in formats:
+        raise InputError("deck formats 'pptx' and 'pptx-editable' both write <deck>.pptx; keep one "
+                         "(slides.pptx: image or editable)")
     soffice = None
     if "pptx-editable" in formats:
         soffice = find_soffice()
