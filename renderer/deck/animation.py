@@ -133,9 +133,14 @@ _BG, _TEXT, _MUTED, _ACCENT, _CHIP, _EDGE = "#0b1233", "#eaf4ff", "#8ea3cc", "#f
 
 
 def _fonts():
+    import matplotlib
+    from PIL import ImageFont
+
     from ..fonts import font
-    return {"title": font("Exo 2", 34, 700), "body": font("Exo 2", 26), "tok": font("JetBrains Mono", 28),
-            "small": font("JetBrains Mono", 20), "label": font("Exo 2", 22)}
+    # token text in DejaVu Sans Mono (it ships with matplotlib): it has the marks ␣ and ⏎
+    mono = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
+    return {"title": font("Exo 2", 34, 700), "body": font("Exo 2", 26), "tok": ImageFont.truetype(str(mono), 26),
+            "small": ImageFont.truetype(str(mono), 19), "label": font("Exo 2", 22)}
 
 
 def _plain(entry: dict) -> str:
