@@ -138,7 +138,7 @@ def _legibility(run: MarpRun, prepared: "Prepared", staged: dict[str, Path], sli
         reporter.warn(f"{label}: the slides' text sizes were not checked: {err}")
         return []
     minimum = prepared.deck.options.min_text_px if prepared.deck.options else legibility.DEFAULT_MIN_PX
-    found = legibility.findings(measured, minimum, out_dir=slides_dir)
+    found = legibility.findings(measured, minimum)
     return legibility.problems(prepared.deck, found, minimum)
 
 

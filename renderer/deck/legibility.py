@@ -9,7 +9,9 @@ heights away, the usual distance of the back row in a room laid out for reading 
 smallest legible character. Body text (28 px in the novapress theme) stays legible at six
 screen heights; 18 px is the floor for labels, tables, code and footers.
 
-How it is measured, in a real browser (the Chromium marp-cli uses) on a copy of the HTML deck:
+How it is measured, in a real browser (the Chromium marp-cli uses, headless, its DOM dumped
+after a script has measured) on the HTML deck as marp renders it, with its files at absolute
+paths and every slide laid out, none animated:
 - text: for each element holding text, its computed font size times every scale between it and
   its slide (marp's auto-scaling of wide code and headings, the theme's transforms), in slide
   pixels;
@@ -212,7 +214,7 @@ def _shown_scale(img: dict, natural: tuple[int, int]) -> float:
     return min(w / nw, h / nh)
 
 
-def findings(measured: list[dict], min_px: float, *, out_dir: Path | None = None) -> list[Finding]:
+def findings(measured: list[dict], min_px: float) -> list[Finding]:
     """What is below `min_px`: one finding per slide and look (same size, same kind of element)."""
     found: list[Finding] = []
     for slide in measured:
@@ -240,13 +242,7 @@ def findings(measured: list[dict], min_px: float, *, out_dir: Path | None = None
             scale = _shown_scale(img, natural)
             px = smallest * scale
             if px < min_px - TOLERANCE_PX:
-                shown = file
-                if out_dir is not None:
-                    try:
-                        shown = file.resolve().relative_to(Path(out_dir).resolve().parent)
-                    except ValueError:
-                        pass
-                found.append(Finding(slide["slide"], round(px, 1), "image", str(shown), 1,
+                found.append(Finding(slide["slide"], round(px, 1), "image", rel(file), 1,
                                      f"its smallest text is {smallest:g} px in the image, which the slide shows "
                                      f"at {scale:.0%} of its size"))
     return found
