@@ -351,3 +351,17 @@ def test_notes_become_paragraphs_but_directives_and_code_stay():
     assert "<!-- _class: title -->" in out
     assert "One sentence wrapped in the source.\n\nSecond paragraph\n- a list item\n- another" in out
     assert "<!--\nkept\nas is\n-->" in out
+
+
+def test_text_pushed_off_the_slide_or_under_the_footer_warns(tmp_path):
+    """A long answer can push text off the slide, where marp clips it: that is unreadable too."""
+    _tools_or_skip()
+    lines = "\n".join(f"- answer line {i}" for i in range(1, 31))
+    deck = tmp_path / "long.md"
+    deck.write_text(f"---\nmarp: true\ntheme: novapress\nfooter: a footer\n---\n\n## Long\n\n{lines}\n",
+                    encoding="utf-8")
+    written = build_deck(deck, tmp_path / "build", context={}, formats=["html"], theme_dir=THEMES, timeout=120,
+                         reporter=Collect(), strict=False)
+    messages = [str(w) for w in written.warnings]
+    assert any("runs past the slide's edge" in m and "slide 1" in m for m in messages), messages
+    assert not any("answer line 1'" in m for m in messages)    # the lines that fit are not blamed

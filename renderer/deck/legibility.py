@@ -19,7 +19,9 @@ paths and every slide laid out, none animated:
   written by the charts and the comic's panels) is measured at the size the slide shows it:
   that size in its own pixels times the scale it is drawn at. Images that do not say (photos,
   textures) are not judged.
-Every problem is located (deck file, line, slide) and worded as a fix.
+Text the audience cannot see at all counts too: text past the slide's edge (marp clips it) or
+under the slide's footer, as a long model answer can push it. Every problem is located (deck
+file, line, slide) and worded as a fix.
 """
 from __future__ import annotations
 
@@ -58,12 +60,16 @@ _SCRIPT = r"""
       const sections = Array.from(svg.querySelectorAll(':scope > foreignObject > section'));
       const items = [];
       const images = [];
+      const cut = [];
       for (const section of sections) {
         const sr = section.getBoundingClientRect();
         if (!section.offsetHeight || !sr.height) continue;
         const slideScale = sr.height / section.offsetHeight;          // page px per slide px
         const toSlide = 720 / section.offsetHeight;                    // slide px -> 1280x720 px
         const seen = new Set();
+        const footer = section.querySelector(':scope > footer');
+        const fr = footer && footer.textContent.trim() ? footer.getBoundingClientRect() : null;
+        const W = section.offsetWidth, H = section.offsetHeight;
         const walker = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
           if (!node.nodeValue.trim()) continue;
@@ -85,6 +91,17 @@ _SCRIPT = r"""
           for (const c of el.childNodes) if (c.nodeType === 3) text += c.nodeValue;
           items.push({px: Math.round(px * 100) / 100, text: text.replace(/\s+/g, ' ').trim().slice(0, 80),
                       tag: el.tagName.toLowerCase(), cls: (el.getAttribute('class') || '').trim()});
+          // cut off by the slide's edge, or under its footer: the audience cannot read it either
+          if (!el.closest('footer, header')) {
+            for (const box of el.getClientRects()) {
+              const x0 = (box.left - sr.left) / slideScale, x1 = (box.right - sr.left) / slideScale;
+              const y0 = (box.top - sr.top) / slideScale, y1 = (box.bottom - sr.top) / slideScale;
+              let where = '';
+              if (y1 > H + 2 || x1 > W + 2 || y0 < -2 || x0 < -2) where = 'edge';
+              else if (fr && box.bottom > fr.top + 2 && box.top < fr.bottom - 2 && box.right > fr.left && box.left < fr.right) where = 'footer';
+              if (where) { cut.push({text: text.replace(/\s+/g, ' ').trim().slice(0, 80), where}); break; }
+            }
+          }
         }
         const boxes = [];
         for (const img of section.querySelectorAll('img')) {
@@ -104,7 +121,7 @@ _SCRIPT = r"""
                        nw: b.nw, nh: b.nh, fit: b.fit || ''});
         }
       }
-      out.push({slide: index + 1, items, images});
+      out.push({slide: index + 1, items, images, cut});
     });
     const el = document.createElement('script');
     el.type = 'application/json';
@@ -126,7 +143,7 @@ _STYLE = ("svg[data-marpit-svg]{content-visibility:visible!important}"
 class Finding:
     slide: int
     px: float           # the size on the slide (1280x720 px)
-    what: str           # "text" | "image"
+    what: str           # "text" | "image" | "cut" (outside the slide or under its footer)
     text: str           # the text, or the image's path
     count: int = 1      # elements of the same look on the slide
     detail: str = ""    # for images: how it was worked out
@@ -225,6 +242,9 @@ def findings(measured: list[dict], min_px: float) -> list[Finding]:
         for (px, _tag, _cls), items in sorted(groups.items(), key=lambda kv: kv[0][0]):
             sample = next((i["text"] for i in items if i["text"]), "")
             found.append(Finding(slide["slide"], px, "text", sample, len(items)))
+        for where, items in _by_where(slide.get("cut", [])).items():
+            sample = next((i["text"] for i in items if i["text"]), "")
+            found.append(Finding(slide["slide"], 0.0, "cut", sample, len(items), where))
         seen = set()
         for img in slide["images"]:
             file = _file_of(img["url"])
@@ -248,6 +268,13 @@ def findings(measured: list[dict], min_px: float) -> list[Finding]:
     return found
 
 
+def _by_where(cut: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for item in cut:
+        out.setdefault(item["where"], []).append(item)
+    return out
+
+
 def problems(deck: Deck, found: list[Finding], min_px: float) -> list[Problem]:
     """Each finding as a located problem: deck file, the line of the text or image, the slide."""
     starts = slide_starts(deck.text)
@@ -255,7 +282,13 @@ def problems(deck: Deck, found: list[Finding], min_px: float) -> list[Problem]:
     out = []
     for f in found:
         line, col = _locate(f, starts, lines)
-        if f.what == "text":
+        if f.what == "cut":
+            many = f" (and {f.count - 1} more)" if f.count > 1 else ""
+            text = f.text if len(f.text) <= 50 else f.text[:49] + "…"
+            place = "runs past the slide's edge" if f.detail == "edge" else "runs under the slide's footer"
+            message = (f"text '{text}'{many} {place}, where the audience cannot read it; "
+                       "say less on this slide, or split it")
+        elif f.what == "text":
             many = f" ({f.count} elements like it)" if f.count > 1 else ""
             text = f.text if len(f.text) <= 50 else f.text[:49] + "…"
             message = (f"text '{text}'{many} is {f.px:g} px high on the 1280x720 slide, below the "
