@@ -300,6 +300,8 @@ def test_editable_pptx_has_the_titles_as_text(tmp_path):
     texts = slide_texts(pptx)
     assert len(texts) == 2
     assert "Inside the Inference Pipeline" in texts[0] and "Tokenize Input Context" in texts[1]
+    # once each: the theme's glow would otherwise come out as more copies of the heading
+    assert texts[0].count("Inside the Inference Pipeline") == 1 and texts[1].count("Tokenize Input Context") == 1
     with zipfile.ZipFile(pptx) as z:                           # reproducible: no build time inside
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 

@@ -41,6 +41,8 @@ from .themes import ThemeFile, check_assets, html_asset_url, load_theme_set
 
 STRICT_NOTE = "--strict: the warnings above are errors; the deck was not written"
 SITE_LESSON = "../site/lesson.html"   # the lesson site, from <out>/slides/
+EDITABLE_CSS = ("\nsection, section * { text-shadow: none !important; font-variant-ligatures: none !important;"
+                " font-feature-settings: \"liga\" 0, \"clig\" 0 !important; }\n")
 
 
 class DeckOutputs(list):
@@ -241,6 +243,11 @@ def _render(run: MarpRun, prepared: Prepared, stage: Path, formats: list[str]) -
     html_themes = _theme_copies(prepared, run.dir / "themes-html",
                                 lambda f: html_asset_url(prepared.theme_dir, f))
     browser_themes = _theme_copies(prepared, run.dir / "themes-browser", lambda f: url_of(f))
+    # LibreOffice turns each text shadow (a glow) into another copy of the text: an editable PPTX
+    # would have every heading two or three times, so it is made without them; and without
+    # ligatures, which would come out as single characters ("ﬂ") in the editable text
+    editable_themes = _theme_copies(prepared, run.dir / "themes-editable", lambda f: url_of(f),
+                                    extra=EDITABLE_CSS) if "pptx-editable" in formats else []
 
     outputs = {"html": stage / f"{name}.html", "pdf": stage / f"{name}.pdf",
                "pptx": stage / f"{name}.pptx", "pptx-editable": stage / f"{name}.pptx",
@@ -255,7 +262,8 @@ def _render(run: MarpRun, prepared: Prepared, stage: Path, formats: list[str]) -
         if fmt == "html":
             run.convert(html_in, outputs[fmt], fmt, theme_set=html_themes, emoji_as_text=emoji)
         else:
-            run.convert(browser_in, outputs[fmt], fmt, theme_set=browser_themes, emoji_as_text=emoji)
+            themes = editable_themes if fmt == "pptx-editable" else browser_themes
+            run.convert(browser_in, outputs[fmt], fmt, theme_set=themes, emoji_as_text=emoji)
 
     with ThreadPoolExecutor(max_workers=PARALLEL_EXPORTS) as pool:
         for future in [pool.submit(convert, fmt) for fmt in jobs]:
@@ -272,12 +280,12 @@ def _render(run: MarpRun, prepared: Prepared, stage: Path, formats: list[str]) -
     return staged
 
 
-def _theme_copies(prepared: Prepared, folder: Path, to_url) -> list[Path]:
+def _theme_copies(prepared: Prepared, folder: Path, to_url, extra: str = "") -> list[Path]:
     folder.mkdir()
     copies = []
     for theme in prepared.themes:
         copy = folder / theme.path.name
-        copy.write_text(theme.rewritten(to_url), encoding="utf-8")
+        copy.write_text(theme.rewritten(to_url) + extra, encoding="utf-8")
         copies.append(copy)
     return copies
 
