@@ -193,8 +193,8 @@ def test_softmax_and_sampling_slides_show_real_numbers(real):
     for t in q["next_token"]["top"][:5]:
         assert pct(t["prob"]) in softmax and f"{t['logit']:.2f}" in softmax
     decoding = text_of(next(s for s in slides_of(html) if "Turning probabilities into tokens" in s))
-    for strategy in ("top_k", "top_p", "beam"):
-        assert q["strategies"][strategy]["text"].strip() in decoding
+    for strategy in ("top_k", "top_p", "beam"):     # long answers are shortened with "…" on the slide
+        assert " ".join(q["strategies"][strategy]["text"].split())[:50] in " ".join(decoding.split())
     generation = next(s for s in slides_of(html) if "Generation, token by token" in s)
     steps = q["strategies"]["top_p"]["steps"]
     assert len(re.findall(r'<span class="gt[ "]', generation)) == min(len(steps), 24) + (len(steps) > 24)
@@ -207,8 +207,8 @@ def test_no_two_slides_show_the_same_continuations(real):
     html = (out / "slides" / "llm-inference-pipeline.html").read_text(encoding="utf-8")
     q = context["demos"]["question"]
     for strategy in ("top_k", "beam"):
-        text = q["strategies"][strategy]["text"].strip()
-        assert sum(text in text_of(s) for s in slides_of(html)) == 1, strategy
+        text = " ".join(q["strategies"][strategy]["text"].split())[:50]
+        assert sum(text in " ".join(text_of(s).split()) for s in slides_of(html)) == 1, strategy
 
 
 def test_audience_text_holds_no_build_details(real):

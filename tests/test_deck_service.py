@@ -107,6 +107,5 @@ def test_decoding_slide_shows_each_strategy_and_survives_newlines(decks):
     assert decoding.count("<tr>") == 5  # header + four methods: a newline in model output ended no row
     shown = text_of(decoding)
     assert "Line one.\u23ce\u23ceLine | two" in shown
-    for name in ("beam", "top_p"):
-        assert q["strategies"][name]["text"].strip() in shown
-    assert q["strategies"]["greedy"]["text"].strip()[:60] in shown
+    for name in ("greedy", "beam", "top_p"):       # shortened with "…" when long
+        assert " ".join(q["strategies"][name]["text"].split())[:50] in " ".join(shown.split())
