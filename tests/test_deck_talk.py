@@ -6,9 +6,7 @@ from the font sizes matplotlib draws the charts with. A planted tiny label must 
 """
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import zipfile
 from pathlib import Path
 

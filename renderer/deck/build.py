@@ -97,7 +97,7 @@ def build_deck(source: Path, out_dir: Path, *, context: dict[str, Any], formats:
             staged = _render(run, prepared, stage, formats)
             for warning in run.warnings:
                 reporter.warn(f"{rel(source)}: marp-cli: {warning}")
-            warnings = _legibility(run, prepared, staged, slides_dir, reporter, timeout)
+            warnings = _legibility(run, prepared, slides_dir, reporter, timeout)
         if warnings and strict:
             raise InputError(warnings + [STRICT_NOTE])
         for w in warnings:
@@ -116,8 +116,8 @@ def build_deck(source: Path, out_dir: Path, *, context: dict[str, Any], formats:
     return result
 
 
-def _legibility(run: MarpRun, prepared: "Prepared", staged: dict[str, Path], slides_dir: Path,
-                reporter: Reporter, timeout: float) -> list[Problem]:
+def _legibility(run: MarpRun, prepared: "Prepared", slides_dir: Path, reporter: Reporter,
+                timeout: float) -> list[Problem]:
     """Measure every slide's text in Chromium; the located problems (none when unmeasurable)."""
     label = rel(prepared.deck.path)
     try:
