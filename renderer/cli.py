@@ -10,7 +10,12 @@ import os
 import sys
 from pathlib import Path
 
+from .build import build, clean
+from .doctor import doctor
 from .errors import BuildError, InputError
+from .site.server import serve
+from .stages.comic import render_one
+from .stages.slides import present_decks
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -101,27 +106,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    if args.command == "build":
-        from .build import build
-        from .config import command_line
-        with command_line({"slides.pptx": args.pptx}, strict=args.strict):
-            return build(args)
-    if args.command == "render":
-        from .build import render_one
-        return render_one(args)
-    if args.command == "doctor":
-        from .doctor import doctor
-        return doctor()
-    if args.command == "clean":
-        from .build import clean
-        return clean(args)
-    if args.command == "present":
-        from .deck.present import present
-        return present(args)
-    if args.command == "serve":
-        from .site.server import serve
-        return serve(args)
-    raise AssertionError(args.command)
+    commands = {"build": build, "render": render_one, "doctor": lambda _args: doctor(), "clean": clean,
+                "present": present_decks, "serve": serve}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

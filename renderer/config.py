@@ -5,12 +5,10 @@ every problem at once (see renderer.yamlsrc).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from live_demo.spec import DemoSpec
 
@@ -60,6 +58,14 @@ class SlidesConfig(Strict):
         return self
 
 
+class SiteConfig(Strict):
+    build: bool = Field(True, description="Build the interactive lesson site into build/site.")
+    lesson_demo: str = Field("cat", description="The demo the lesson's stepper follows: a text the model continues.")
+    ask_demos: list[str] = Field(["question", "ask_sky", "ask_token"],
+                                 description="Questions the Ask box replays from their traces when the site is "
+                                             "opened from disk; the live Ask box samples as the first one does.")
+
+
 class BookConfig(Strict):
     title: str = "Inside the Inference Pipeline"
     author: str = "novapress"
@@ -75,7 +81,12 @@ class ProjectConfig(Strict):
     main_demo: str = Field("question", description="The demo whose prompt PROMPT= / --prompt replaces.")
     comic: ComicConfig = ComicConfig()
     slides: SlidesConfig = SlidesConfig()
-    site: bool = Field(True, description="Build the interactive lesson site into build/site.")
+    site: SiteConfig = Field(SiteConfig(), description="The lesson site: its demos, or false to build none.")
+
+    @field_validator("site", mode="before")
+    @classmethod
+    def _site_switch(cls, value):
+        return {"build": value} if isinstance(value, bool) else value   # `site: false` builds no site
 
     @model_validator(mode="after")
     def _main_demo_exists(self):
@@ -84,30 +95,9 @@ class ProjectConfig(Strict):
         return self
 
 
-# What the command line asked of one run: settings over novapress.yaml's (`novapress build --pptx
-# editable`; keys are dotted paths into the file) and whether warnings are errors (--strict), for
-# the code the build reaches without the parsed arguments.
-_COMMAND_LINE: ContextVar[tuple[dict[str, Any], bool]] = ContextVar("novapress_command_line", default=({}, False))
-
-
-@contextmanager
-def command_line(settings: dict[str, Any], *, strict: bool = False) -> Iterator[None]:
-    """Within the block, load_config applies `settings` ({"slides.pptx": "editable"}; None = not
-    given) and strict_run() says whether this run is --strict."""
-    token = _COMMAND_LINE.set(({k: v for k, v in settings.items() if v is not None}, bool(strict)))
-    try:
-        yield
-    finally:
-        _COMMAND_LINE.reset(token)
-
-
-def strict_run() -> bool:
-    """Was this run started with --strict (warnings are errors)?"""
-    return _COMMAND_LINE.get()[1]
-
-
-def _apply_command_line(data: dict) -> dict:
-    for dotted, value in _COMMAND_LINE.get()[0].items():
+def _with_settings(data: dict, settings: dict[str, Any]) -> dict:
+    """`data` with `settings` ({"slides.pptx": "editable"}: dotted paths into novapress.yaml) over it."""
+    for dotted, value in settings.items():
         *parents, key = dotted.split(".")
         node = data
         for part in parents:
@@ -118,18 +108,22 @@ def _apply_command_line(data: dict) -> dict:
     return data
 
 
-def load_config(root: Path) -> tuple[ProjectConfig, Source | None]:
-    """Read <root>/novapress.yaml (all defaults when absent), with the command line's settings over it."""
+def load_config(root: Path, settings: dict[str, Any] | None = None) -> tuple[ProjectConfig, Source | None]:
+    """Read <root>/novapress.yaml (all defaults when absent), with `settings` over it: what the
+    command line asked of this run, e.g. {"slides.pptx": "editable"} for `--pptx editable`
+    (dotted paths into the file; a None value is not given). They are applied before the file is
+    validated, so whatever a setting implies (slides.pptx -> the PPTX format) follows it."""
+    settings = {k: v for k, v in (settings or {}).items() if v is not None}
     path = root / CONFIG_NAME
     if not path.exists():
-        return ProjectConfig.model_validate(_apply_command_line({})), None
+        return ProjectConfig.model_validate(_with_settings({}, settings)), None
     data, src = load_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(Problem(rel(path), 1, 1, "the config must be a mapping of settings"))
     try:
-        return ProjectConfig.model_validate(_apply_command_line(data)), src
+        return ProjectConfig.model_validate(_with_settings(data, settings)), src
     except ValidationError as err:
         raise InputError(validation_problems(err, src, ProjectConfig)) from None
 

@@ -11,7 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from live_demo.models import model_status
+
 from .config import load_config
+from .deck.marp import find_browser, find_marp, find_soffice, marp_version, soffice_version
+from .errors import BuildError, InputError
+from .fonts import FAMILIES, font_path
 
 
 def _version(dist: str) -> str | None:
@@ -37,13 +42,10 @@ def rows() -> list[tuple[str, bool, str]]:
     for dist in ("torch", "transformers", "Pillow", "pydantic", "matplotlib", "resvg-py", "pypdf"):
         v = _version(dist)
         out.append((dist, v is not None, v or "not installed: run 'make deps'"))
-
-    from .deck_stage import browser_row, marp_row
-    out.append(marp_row())
-    out.append(browser_row())
+    out.append(_marp_row())
+    out.append(_browser_row())
     out.append(_libreoffice_row())
 
-    from .fonts import FAMILIES, font_path
     missing = []
     for family in FAMILIES:
         try:
@@ -57,12 +59,8 @@ def rows() -> list[tuple[str, bool, str]]:
                 "not found: install fonts-noto-color-emoji (emoji in slides would be blank)"))
 
     config, _ = load_config(Path.cwd())
-    try:
-        from live_demo.models import model_status
-        status = model_status(config.model.id, config.model.revision, config.model.fallback)
-        out += _model_rows(status)
-    except ImportError as err:
-        out.append(("model for a build", False, f"live_demo not importable: {err}"))
+    status = model_status(config.model.id, config.model.revision, config.model.fallback)
+    out += _model_rows(status)
     cache = Path(config.live.cache_dir)
     n = len(list(cache.rglob("*.json"))) if cache.exists() else 0
     out.append(("live trace cache", True, f"{cache} ({n} cached traces)"))
@@ -71,12 +69,10 @@ def rows() -> list[tuple[str, bool, str]]:
 
 def _libreoffice_row() -> tuple[str, bool, str]:
     """LibreOffice, for the editable PPTX; optional (without it the PPTX is slide pictures)."""
-    from .deck.marp import find_soffice, soffice_version
-
     try:
         config, _ = load_config(Path.cwd())
         wanted = config.slides.pptx == "editable"
-    except Exception:
+    except InputError:        # a broken novapress.yaml is reported by the rows below
         wanted = False
     exe = find_soffice()
     if exe:
@@ -85,6 +81,26 @@ def _libreoffice_row() -> tuple[str, bool, str]:
     detail = "not found: the deck's PPTX is slide pictures (apt-get install libreoffice-impress, or set SOFFICE_PATH)"
     # only missing when the project asks for an editable PPTX
     return ("LibreOffice (editable PPTX)", not wanted, detail + ("; slides.pptx: editable asks for it" if wanted else ""))
+
+
+def _marp_row() -> tuple[str, bool, str]:
+    try:
+        marp = find_marp()
+        return ("marp-cli", True, f"{marp_version(marp)} ({marp})")
+    except (BuildError, OSError) as err:
+        return ("marp-cli", False, str(err))
+
+
+def _browser_row() -> tuple[str, bool, str]:
+    try:
+        b = find_browser()
+    except BuildError as err:
+        return ("browser (marp PDF/PNG/PPTX)", False, str(err))
+    try:
+        version = subprocess.run([b.path, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        version = "version unknown"
+    return ("browser (marp PDF/PNG/PPTX)", True, f"{version} ({b.path})")
 
 
 def _model_rows(status: dict) -> list[tuple[str, bool, str]]:
@@ -104,7 +120,7 @@ def _model_rows(status: dict) -> list[tuple[str, bool, str]]:
 def doctor() -> int:
     table = rows()
     if sys.stdout.isatty():
-        from rich.console import Console
+        from rich.console import Console   # rich only for a terminal
         from rich.table import Table
 
         t = Table(title="novapress doctor")

@@ -1,9 +1,15 @@
 """Pure layout: rectangles in, rectangles out. Nothing here draws.
 
-- `panel_rects`: the page grid (rows of panels, stacks for tall panels) inside margins, with even gutters.
-- `place_balloons`: where each balloon and narration box goes in a panel, in reading order, clear of
-  faces and of each other, inside the panel.
-- `tail_points`: the wedge of a balloon tail toward the speaker's mouth.
+- `panel_rects`: the page grid (rows of panels, stacks for tall panels) inside margins, with even
+  gutters; `reading_order`: the panels as a reader meets them.
+- `place_texts`: where each balloon, narration box and caption of a panel goes (TextRequest:
+  the shapes it may take; Placed: where it went), in reading order, clear of faces, the model's
+  data and each other; crowded, it falls back step by step (out of order, a caption strip, the
+  spot that hides least: `least_hiding`). `place_boxes` places boxes that must land cleanly.
+- Signage: `label_room` (how wide a label may be), `label_spots` (its spots around an anchor),
+  `first_clear`, `hides_least`.
+
+A speech balloon's tail is renderer.balloons.tail_points.
 """
 from __future__ import annotations
 
@@ -99,8 +105,9 @@ def place_boxes(panel: Rect, requests: list[BoxRequest], *, blocked: list[Rect],
     """Place boxes in reading order. Returns a Rect per request, or None where no room was found.
 
     Hard rules: inside the panel (inset from the border), never over anything `blocked` (faces,
-    labels, the model tag), never over an earlier box, and never up-and-left of the previous balloon (reading order). Soft: stay near
-    the top and near the speaker, keep props' important areas and bodies clear.
+    labels, the model tag), never over an earlier box, and never up-and-left of the previous balloon
+    (reading order). Soft: stay near the top and near the speaker, keep props' important areas and
+    bodies clear.
     """
     area = panel.inset(inset)
     placed: list[Rect] = []
@@ -390,57 +397,3 @@ def label_room(anchor: str | None, anchors: dict[str, tuple[float, float]], labe
             if abs(oy - ay) < full * 0.1 and ox != ax:
                 room = min(room, abs(ox - ax) - gap)
     return max(room, gap)
-
-
-# --- tails ----------------------------------------------------------------------------------------
-
-def _ray_exit(rect: Rect, ox: float, oy: float, ux: float, uy: float) -> float | None:
-    """Distance from (ox, oy) along (ux, uy) to where the ray first meets `rect` (None: it misses)."""
-    t0, t1 = 0.0, math.inf
-    for o, u, lo, hi in ((ox, ux, rect.x, rect.x1), (oy, uy, rect.y, rect.y1)):
-        if abs(u) < 1e-9:
-            if not lo <= o <= hi:
-                return None
-            continue
-        a, b = (lo - o) / u, (hi - o) / u
-        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
-    return t0 if t0 <= t1 else None
-
-
-def tail_points(balloon: Rect, mouth: tuple[float, float], head: Rect | None, *, width: float,
-                reach: float = 1 / 3, min_len: float = 0.0) -> tuple[tuple[float, float], tuple[float, float],
-                                                                      tuple[float, float]] | None:
-    """A tapering wedge from the balloon's edge toward the mouth.
-
-    Returns (base_left, base_right, tip) in panel pixels, or None when the mouth is inside the
-    balloon. As a letterer draws it, the tail points at the mouth and ends about a third of the
-    way from the balloon to the speaker's head (`reach`), never touching the head.
-    """
-    cx, cy = balloon.cx, balloon.cy
-    mx, my = mouth
-    dx, dy = mx - cx, my - cy
-    dist = math.hypot(dx, dy)
-    if dist < 1e-6:
-        return None
-    ux, uy = dx / dist, dy / dist
-    rx, ry = balloon.w / 2, balloon.h / 2
-    # distance from centre to the ellipse edge along (ux, uy)
-    edge = 1.0 / math.sqrt((ux / rx) ** 2 + (uy / ry) ** 2)
-    if dist <= edge:
-        return None
-    ex, ey = cx + ux * edge, cy + uy * edge
-    gap = dist - edge                                   # balloon edge to mouth
-    if head is not None:
-        hit = _ray_exit(head, ex, ey, ux, uy)
-        if hit is not None:
-            gap = min(gap, hit)                         # balloon edge to the head's outline
-    length = max(min_len, gap * reach)
-    if head is not None and gap > 0:
-        length = min(length, gap * 0.85)                # whatever the minimum, never onto the head
-    tip = (ex + ux * length, ey + uy * length)
-    # base: a chord of the ellipse, slightly inside the edge so the wedge joins the balloon
-    inside = edge * 0.8
-    bx, by = cx + ux * inside, cy + uy * inside
-    px, py = -uy, ux
-    half = width / 2
-    return (bx + px * half, by + py * half), (bx - px * half, by - py * half), tip

@@ -13,11 +13,12 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from live_demo.formatting import elide, one_line
 from PIL import Image, ImageDraw, ImageFilter
 
+from live_demo.formatting import elide, elide_line, one_line
+
 from .errors import InputError, Problem
-from .fonts import MissingGlyph, font, runs  # noqa: F401  (callers catch MissingGlyph from here)
+from .fonts import font, runs
 from .geometry import Rect
 
 # Code-like text (tokens, ids, shapes) must not turn "->" into an arrow.
@@ -333,7 +334,7 @@ def draw_text_items(image: Image.Image, items, theme, where: str, *, min_text: f
                 continue
             min_size = item.min_size or min_text
             problems.append(Problem(file or where, line, None,
-                                    f"{where}: text '{_short(item.text)}' of {item.name or 'a prop'} does not fit "
+                                    f"{where}: text '{elide_line(item.text, 40)}' of {item.name or 'a prop'} does not fit "
                                     f"its {item.box.w:.0f}x{item.box.h:.0f} px box even at {min_size:.0f} px; "
                                     f"shorten it or make the prop larger"))
             continue
@@ -348,7 +349,3 @@ def draw_text_items(image: Image.Image, items, theme, where: str, *, min_text: f
     if problems:
         raise InputError(problems)
     return drawn
-
-
-def _short(text: str, n: int = 40) -> str:
-    return elide(one_line(text), n)

@@ -13,11 +13,11 @@ import resvg_py
 from PIL import Image
 
 from .errors import BuildError
+from .fonts import font_dirs
 
 
 @lru_cache(maxsize=1)
 def _font_dirs() -> list[str]:
-    from .fonts import font_dirs
     return font_dirs()
 
 

@@ -34,7 +34,9 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import cast as cast_art
 from .errors import InputError, Problem, suggest
+from .props import REGISTRY
 from .yamlsrc import Source, load_yaml, validation_problems
 
 
@@ -208,8 +210,6 @@ def load_cast(path: Path) -> tuple[dict[str, CastMember], Source]:
         cast = CastFile.model_validate(data).cast
     except ValidationError as err:
         raise InputError(validation_problems(err, src, CastFile)) from None
-    from . import cast as cast_art
-
     problems = []
     for member_id, member in cast.items():
         if member.art not in cast_art.CHARACTERS:
@@ -262,9 +262,6 @@ def cross_checks(data: dict, src: Source, cast: dict[str, CastMember], demos: di
 
     Works on the raw YAML data and skips whatever is malformed (the schema reports that).
     """
-    from . import cast as cast_art
-    from .props import REGISTRY
-
     problems: list[Problem] = []
 
     def add(path: tuple, message: str) -> None:

@@ -6,6 +6,7 @@ silently empty text.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jinja2
@@ -50,6 +51,8 @@ def make_env(**options: Any) -> SandboxedEnvironment:
     env.filters["seconds"] = formatting.seconds
     env.filters["elide"] = formatting.elide
     env.filters["words"] = formatting.words
+    # a value as JSON text, as an API request shows it (Jinja's tojson escapes for HTML: "\u00bf")
+    env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
     return env
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -82,6 +83,19 @@ class TagStyle(_Strict):
     size: float
 
 
+class ChartColors(_Strict):
+    """Colours of a matplotlib chart of live data (renderer.trace_charts): palette names or #rrggbb."""
+
+    background: str
+    text: str
+    muted: str
+    grid: str
+    bar: str                   # a candidate token's bar
+    accent: str                # the chosen token's bar
+    alternatives: list[str]    # runner-up tokens' segments, in turn
+    on_alternative: str        # text on a runner-up's segment
+
+
 class Theme(_Strict):
     name: str
     page: PageStyle
@@ -94,6 +108,13 @@ class Theme(_Strict):
     narration: BoxStyle
     label: LabelStyle
     model_tag: TagStyle
+    charts: dict[Literal["dark", "light"], ChartColors]
+
+    def chart_colors(self, variant: str) -> dict:
+        """The chart colours of `variant` with every palette name resolved to its colour."""
+        resolve = self.color
+        return {role: [resolve(v) for v in value] if isinstance(value, list) else resolve(value)
+                for role, value in self.charts[variant]}
 
     def color(self, name_or_hex: str) -> str:
         """A palette name ('cyan') or a literal colour ('#12ab34')."""
@@ -106,7 +127,7 @@ class Theme(_Strict):
         raise KeyError(name_or_hex)
 
     def station_color(self, index: int) -> str:
-        """Accent of pipeline station `index` (1-based, as in the seed's labels)."""
+        """Accent of pipeline station `index` (1-based, as the storyboards' station labels count)."""
         return self.stations[(index - 1) % len(self.stations)].color
 
 
@@ -114,15 +135,33 @@ def available_themes() -> list[str]:
     return sorted(p.stem for p in THEMES_DIR.glob("*.yaml"))
 
 
-def load_theme(name_or_path: str) -> Theme:
+def theme_file(name_or_path: str) -> Path:
+    """The file of a theme given by name ('tech': renderer/themes/tech.yaml) or by path."""
     path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = THEMES_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise InputError(Problem("novapress.yaml", None, None,
-                                     f"unknown comic theme '{name_or_path}'{suggest(name_or_path, available_themes())}"))
+    return path if path.suffix in (".yaml", ".yml") else THEMES_DIR / f"{name_or_path}.yaml"
+
+
+def load_theme(name_or_path: str) -> Theme:
+    path = theme_file(name_or_path)
+    if Path(name_or_path).suffix not in (".yaml", ".yml") and not path.exists():   # a name, not a path
+        raise InputError(Problem("novapress.yaml", None, None,
+                                 f"unknown comic theme '{name_or_path}'{suggest(name_or_path, available_themes())}"))
     data, src = load_yaml(path)
     try:
-        return Theme.model_validate(data)
+        theme = Theme.model_validate(data)
     except ValidationError as err:
         raise InputError(validation_problems(err, src, Theme)) from None
+    problems = []
+    for variant, colors in theme.charts.items():
+        for role, value in colors:
+            named = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for i, name in named:
+                try:
+                    theme.color(name)
+                except KeyError:
+                    where = ("charts", variant, role) + (() if i is None else (i,))
+                    problems.append(src.problem(where, f"unknown colour '{name}'{suggest(name, theme.palette)} "
+                                                       f"(or give a #rrggbb colour)"))
+    if problems:
+        raise InputError(problems)
+    return theme

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, Problem, rel
+from .errors import InputError, Problem, rel, suggest
 
 Loc = tuple[int, int]  # 1-based line, column
 MAX_VALUES = 100_000   # a storyboard has hundreds; aliases can multiply a tiny file into billions
@@ -123,8 +123,6 @@ def load_yaml(path: str | Path) -> tuple[Any, Source]:
 
 def validation_problems(err, src: Source, model=None) -> list[Problem]:
     """Turn a pydantic ValidationError into located, human problems (all of them)."""
-    from .errors import suggest
-
     problems = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))

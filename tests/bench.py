@@ -28,10 +28,11 @@ SECTIONS = ("render", "rebuild", "cold", "live", "deck", "ask")
 RENDER_SCRIPT = r"""
 import json, resource, statistics, sys, time
 from pathlib import Path
-from renderer.build import load_project, render_context
-from renderer.comic import png_bytes
+from renderer.comic_files import png_bytes
 from renderer.config import load_config
 from renderer.draw import render_page
+from renderer.project import load_project
+from renderer.stages.comic import render_context
 config, _ = load_config(Path("."))
 project = load_project(config)
 sb = next(s for s in project.storyboards if s.board.page == 5)

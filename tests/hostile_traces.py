@@ -54,10 +54,7 @@ def load_book() -> dict[str, dict]:
 
 
 def _tok(text: str, i: int, special: bool = False) -> dict:
-    t = {"id": 1000 + i, "text": text, "display": visible(text)}
-    if special:
-        t["special"] = True
-    return t
+    return {"id": 1000 + i, "text": text, "display": visible(text), "special": special}
 
 
 def _answer(n: int) -> list[str]:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from renderer.build import Project, render_context
-from renderer.comic import png_bytes, write_cbz, write_page, write_pdf
+from renderer.comic_files import png_bytes, write_cbz, write_page, write_pdf
 from renderer.config import load_config
 from renderer.draw import render_page
+from renderer.project import Project
+from renderer.stages.comic import render_context
 from renderer.storyboard import load_cast, load_storyboard
 from renderer.theme import load_theme
 
@@ -32,7 +33,7 @@ def page5():
     config, _ = load_config(ROOT)
     cast, _ = load_cast(ROOT / "storyboards" / "cast.yaml")
     sb = load_storyboard(PAGE5, cast=cast, demos=config.demos)
-    project = Project(ROOT, config, load_theme(config.comic.theme), "", cast, "", [sb])
+    project = Project(ROOT, config, load_theme(config.comic.theme), cast, [sb])
     ctx = render_context(project, {"question": TRACE})
     return sb, ctx, render_page(sb, ctx)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from live_demo import charts
-from renderer.config import ProjectConfig, command_line, load_config
+from renderer import trace_charts as charts
+from renderer.cli import main as novapress
+from renderer.config import ProjectConfig, load_config
 from renderer.deck import build_deck
 from renderer.deck.bench import sample_context
 from renderer.deck.legibility import MIN_TEXT_KEY
@@ -22,6 +23,7 @@ from renderer.deck.marp import find_browser, find_marp, find_soffice
 from renderer.deck.pptx import slide_texts
 from renderer.deck.source import reflow_notes
 from renderer.errors import BuildError, InputError
+from renderer.theme import load_theme
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "slides" / "llm-inference-pipeline.md"
@@ -30,6 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 MIN_PX = 18.0
+THEME = load_theme("tech")
 
 
 def _tools_or_skip():
@@ -63,7 +66,7 @@ def talk(tmp_path_factory):
     out = tmp_path_factory.mktemp("talk") / "build"
     context = sample_context(out)
     q = context["demos"]["question"]
-    charts.temperature_slide_chart(q, out / context["charts"]["question"]["temperatures_slide"])
+    charts.temperature_slide_chart(q, out / context["charts"]["question"]["temperatures_slide"], THEME)
     reporter = Collect()
     written = build_deck(DECK, out, context=context, formats=["html", "png"], theme_dir=THEMES, timeout=300,
                          reporter=reporter, strict=False)
@@ -127,7 +130,7 @@ def test_book_deck_text_is_at_least_18px_on_every_slide(talk):
 def test_slide_chart_labels_are_large_and_declared(talk):
     out, context, _, _ = talk
     q = context["demos"]["question"]
-    fig = charts.temperature_slide_figure(q)
+    fig = charts.temperature_slide_figure(q, THEME)
     import matplotlib.text
     smallest_pt = min(t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)
                       if t.get_visible() and t.get_text().strip())
@@ -143,7 +146,7 @@ def test_slide_chart_labels_are_large_and_declared(talk):
     chart = next(i for s in measured for i in s["images"] if i["src"].endswith("temperatures_slide.png"))
     assert declared * chart["w"] / width >= MIN_PX
     # the old all-purpose chart would not be legible at the same width
-    assert charts.min_text_px(charts.steps_figure(q, "top_p")) * chart["w"] / (9 * charts.DPI) < MIN_PX
+    assert charts.min_text_px(charts.steps_figure(q, "top_p", THEME)) * chart["w"] / (9 * charts.DPI) < MIN_PX
 
 
 PLANTED = """---
@@ -201,9 +204,24 @@ def test_strict_makes_a_tiny_label_an_error_and_writes_nothing(tmp_path):
                    strict=True)
     assert any("a planted tiny label" in str(p) for p in err.value.problems)
     assert not (out / "slides" / "planted.html").exists()
-    # --strict on the command line reaches the deck builder the same way
-    with command_line({}, strict=True), pytest.raises(InputError):
-        build_deck(deck, out, context={}, formats=["html"], theme_dir=THEMES, timeout=120, reporter=Collect())
+
+
+def test_build_strict_fails_on_an_illegible_deck_even_when_it_is_up_to_date(tmp_path, monkeypatch, capsys):
+    """`novapress build --strict` reaches the deck builder; a deck built before with the warning,
+    now up to date, still fails --strict (its warnings were kept with the build)."""
+    _tools_or_skip()
+    (tmp_path / "decks").mkdir()
+    _planted(tmp_path / "decks")
+    (tmp_path / "novapress.yaml").write_text(f"slides:\n  sources: decks\n  theme_dir: {THEMES}\n"
+                                             "  formats: [html]\nsite: false\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert novapress(["build", "slides", "-q", "--strict"]) == 2
+    assert "a planted tiny label" in capsys.readouterr().err
+    assert not (tmp_path / "build" / "slides" / "planted.html").exists()
+    assert novapress(["build", "slides", "-q"]) == 0                  # a warning without --strict
+    assert "a planted tiny label" in capsys.readouterr().err
+    assert novapress(["build", "slides", "-q", "--strict"]) == 2      # up to date, and still an error
+    assert "a planted tiny label" in capsys.readouterr().err
 
 
 # --- the animation -----------------------------------------------------------------------------
@@ -324,8 +342,9 @@ def test_pptx_setting_and_command_line(tmp_path):
     assert config.slides.formats == ["html", "pdf", "pptx-editable", "png"]
     (tmp_path / "novapress.yaml").write_text("slides:\n  formats: [html, pptx]\n", encoding="utf-8")
     assert load_config(tmp_path)[0].slides.formats == ["html", "pptx"]
-    with command_line({"slides.pptx": "editable"}):
-        assert load_config(tmp_path)[0].slides.formats == ["html", "pptx-editable"]
+    # `--pptx editable` is applied before the file is validated, so the format follows it
+    assert load_config(tmp_path, {"slides.pptx": "editable"})[0].slides.formats == ["html", "pptx-editable"]
+    assert load_config(tmp_path, {"slides.pptx": None})[0].slides.formats == ["html", "pptx"]
     assert ProjectConfig().slides.pptx == "image"
 
 
@@ -337,7 +356,7 @@ def test_doctor_shows_libreoffice(tmp_path, monkeypatch):
     assert row[0] == "LibreOffice (editable PPTX)"
     if find_soffice():
         assert row[1] and "LibreOffice" in row[2]
-    monkeypatch.setattr("renderer.deck.marp.find_soffice", lambda env=None: None)
+    monkeypatch.setattr(doctor, "find_soffice", lambda env=None: None)
     (tmp_path / "novapress.yaml").write_text("slides:\n  pptx: editable\n", encoding="utf-8")
     assert doctor._libreoffice_row()[1] is False
 

@@ -1,6 +1,7 @@
 """Pure layout: page grid and balloon placement, checked without drawing."""
+from renderer.balloons import tail_points
 from renderer.geometry import Rect
-from renderer.layout import BoxRequest, panel_rects, place_boxes, reading_order, tail_points
+from renderer.layout import BoxRequest, panel_rects, place_boxes, reading_order
 from renderer.storyboard import PanelRef, Row, StackRef
 
 

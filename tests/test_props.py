@@ -268,7 +268,7 @@ def _with_probs(trace, probs):
 
 
 def test_bars_share_one_absolute_scale_with_a_stub_for_tiny_probabilities(theme, trace):
-    from renderer.props.charts import bar_length
+    from renderer.props.prob_charts import bar_length
 
     assert bar_length(0.0, 500, 4) == 0 and bar_length(0.5, 500, 4) == 250 and bar_length(1.0, 500, 4) == 500
     assert bar_length(2e-5, 500, 4) == 4                          # visible, never read as zero

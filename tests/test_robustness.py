@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 
 from hostile_traces import BOOK, VARIANTS, load_book, variant
-from renderer.build import Project, render_context
-from renderer.comic import transcript
+from renderer.comic_files import transcript
 from renderer.config import load_config
 from renderer.draw import render_page
 from renderer.errors import InputError
 from renderer.geometry import Rect
+from renderer.project import Project
+from renderer.stages.comic import render_context
 from renderer.storyboard import load_cast, load_storyboard
 from renderer.theme import load_theme
 
@@ -43,7 +44,7 @@ def book():
     cast, _ = load_cast(ROOT / "storyboards" / "cast.yaml")
     boards = [load_storyboard(p, cast=cast, demos=config.demos)
               for p in sorted((ROOT / "storyboards").glob("page-*.yaml"))]
-    project = Project(ROOT, config, load_theme(config.comic.theme), "", cast, "", boards)
+    project = Project(ROOT, config, load_theme(config.comic.theme), cast, boards)
     return project, boards, load_book()
 
 

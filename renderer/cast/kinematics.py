@@ -5,6 +5,7 @@ Everything here is in art units (the character's own drawing coordinates, y down
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -46,6 +47,27 @@ class Affine:
 
     def svg(self) -> str:
         return "matrix(" + " ".join(_num(v) for v in (self.a, self.b, self.c, self.d, self.e, self.f)) + ")"
+
+
+def parse_transform(text: str | None) -> Affine:
+    """The subset of SVG transform syntax the art uses: translate, rotate, scale, matrix."""
+    m = Affine()
+    for name, args in re.findall(r"(\w+)\s*\(([^)]*)\)", text or ""):
+        v = [float(x) for x in re.split(r"[\s,]+", args.strip()) if x]
+        if name == "translate":
+            t = Affine.translate(v[0], v[1] if len(v) > 1 else 0.0)
+        elif name == "rotate":
+            t = Affine.rotate(v[0])
+            if len(v) == 3:
+                t = Affine.translate(v[1], v[2]) @ t @ Affine.translate(-v[1], -v[2])
+        elif name == "scale":
+            t = Affine.scale(v[0], v[1] if len(v) > 1 else None)
+        elif name == "matrix":
+            t = Affine(*v)
+        else:
+            raise ValueError(f"unsupported SVG transform '{name}' in cast art")
+        m = m @ t
+    return m
 
 
 def _num(v: float) -> str:

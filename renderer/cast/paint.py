@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 import xml.etree.ElementTree as ET
 
 import shapely
@@ -30,30 +29,9 @@ from shapely import affinity
 
 from . import shapes
 from .assets import Character
-from .kinematics import Affine
+from .kinematics import Affine, parse_transform
 
 _SHAPES = {"path", "circle", "ellipse", "rect", "polygon", "polyline", "line"}
-
-
-def parse_transform(text: str | None) -> Affine:
-    """The subset of SVG transform syntax the art uses: translate, rotate, scale, matrix."""
-    m = Affine()
-    for name, args in re.findall(r"(\w+)\s*\(([^)]*)\)", text or ""):
-        v = [float(x) for x in re.split(r"[\s,]+", args.strip()) if x]
-        if name == "translate":
-            t = Affine.translate(v[0], v[1] if len(v) > 1 else 0.0)
-        elif name == "rotate":
-            t = Affine.rotate(v[0])
-            if len(v) == 3:
-                t = Affine.translate(v[1], v[2]) @ t @ Affine.translate(-v[1], -v[2])
-        elif name == "scale":
-            t = Affine.scale(v[0], v[1] if len(v) > 1 else None)
-        elif name == "matrix":
-            t = Affine(*v)
-        else:
-            raise ValueError(f"unsupported SVG transform '{name}' in cast art")
-        m = m @ t
-    return m
 
 
 class Painter:

@@ -16,7 +16,7 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from .kinematics import Affine
+from .kinematics import Affine, parse_transform
 
 TOLERANCE = 0.12            # art units: max distance of a flattened curve from the true one
 _TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -73,7 +73,6 @@ def _rings(el: ET.Element) -> list[list[tuple[float, float]]]:
         raise ValueError(f"cast art: cannot use <{tag}> as a shape")
     tf = a.get("transform")
     if tf:
-        from .paint import parse_transform
         m = parse_transform(tf)
         rings = [[m.apply(p) for p in r] for r in rings]
     return rings

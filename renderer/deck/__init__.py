@@ -9,7 +9,7 @@ assets (local files), themes (theme set), marp (the marp-cli wrapper), checks
 (what marp keeps quiet about), build (outputs), present (live-reload server),
 bench (novapress vs bare marp-cli).
 """
-from .build import build_deck, deck_context, prepare
+from .build import build_deck, prepare
 from .source import read_deck, render_deck
 
-__all__ = ["build_deck", "deck_context", "prepare", "read_deck", "render_deck"]
+__all__ = ["build_deck", "prepare", "read_deck", "render_deck"]

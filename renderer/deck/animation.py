@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import pass_context
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from live_demo import formatting
 
+from ..fonts import font
 from .source import token_text
 
 FIRST_S = 0.8        # the first token appears this long after the slide is shown
@@ -133,10 +134,8 @@ _BG, _TEXT, _MUTED, _ACCENT, _CHIP, _EDGE = "#0b1233", "#eaf4ff", "#8ea3cc", "#f
 
 
 def _fonts():
-    import matplotlib
-    from PIL import ImageFont
+    import matplotlib   # only for its DejaVu font file; kept off the path of a deck without this slide
 
-    from ..fonts import font
     # token text in DejaVu Sans Mono (it ships with matplotlib): it has the marks ␣ and ⏎
     mono = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
     return {"title": font("Exo 2", 34, 700), "body": font("Exo 2", 26), "tok": ImageFont.truetype(str(mono), 26),

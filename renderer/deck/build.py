@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import replace_dir, write_bytes
-from ..config import strict_run
 from ..errors import BuildError, InputError, Problem, rel, suggest
 from ..progress import Reporter
 from . import checks, legibility
@@ -58,14 +57,13 @@ PARALLEL_EXPORTS = 2
 
 def build_deck(source: Path, out_dir: Path, *, context: dict[str, Any], formats: list[str],
                theme_dir: Path | None, timeout: float, reporter: Reporter | None = None,
-               marp: Path | None = None, strict: bool | None = None) -> DeckOutputs:
+               marp: Path | None = None, strict: bool = False) -> DeckOutputs:
     """Build `source` into `out_dir`/slides; returns every file written (outputs first).
 
     Slides whose text is too small for the back row (legibility) warn, located; with `strict`
-    (default: the command line's --strict) they are errors and nothing is written.
+    (--strict) they are errors and nothing is written.
     """
     reporter = reporter or Reporter(quiet=True)
-    strict = strict_run() if strict is None else strict
     source, out_dir = Path(source), Path(out_dir)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -174,7 +172,7 @@ def prepare(source: Path, out_dir: Path, *, context: dict[str, Any], theme_dir: 
     deck = read_deck(source)
     themes = load_theme_set(theme_dir)
     animations = Animations(deck.name)
-    ctx = deck_context(context, out_dir, animations=animations)
+    ctx = with_absolute_urls(context, out_dir, animations=animations)
     markdown = render_deck(deck, ctx, target="html")
     printed = render_deck(deck, ctx, target="print") if deck.templated else markdown
     _check_theme_names(deck, markdown, themes, theme_dir)
@@ -186,7 +184,8 @@ def prepare(source: Path, out_dir: Path, *, context: dict[str, Any], theme_dir: 
     return Prepared(deck, markdown, html_md, browser_md, assets, themes, theme_dir, animations)
 
 
-def deck_context(context: dict[str, Any], out_dir: Path, *, animations: Animations | None = None) -> dict[str, Any]:
+def with_absolute_urls(context: dict[str, Any], out_dir: Path, *,
+                       animations: Animations | None = None) -> dict[str, Any]:
     """The template context with panel and chart paths made absolute URLs, the link to the
     lesson site (`site.lesson`, relative to the HTML deck) and `generation(trace, strategy)`,
     which draws a slide's token-by-token generation (animated in the HTML deck).

@@ -40,12 +40,12 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image
 
 from ..errors import Problem, rel
+from ..lettering import MIN_TEXT_KEY
 from .markdown import slide_starts
 from .source import Deck
 
 DEFAULT_MIN_PX = 18.0
 SLIDE_HEIGHT = 720          # the rule is stated for 1280x720; other slide sizes scale by height
-MIN_TEXT_KEY = "novapress:min-text-px"
 TOLERANCE_PX = 0.25         # the browser's layout rounds: 17.9 px set as 18 px is 18 px
 _MARKER = "np-legibility"
 

@@ -53,7 +53,9 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class Theme:
+class ThemeDirective:
+    """A deck's `theme:` directive: the theme it names, and its line."""
+
     name: str
     line: int
 
@@ -200,20 +202,20 @@ def _css_urls(ln: _Line, add, visible: str | None = None) -> None:
             add(m.group(group), ln, m.start(group))
 
 
-def themes_named(text: str) -> list[Theme]:
+def themes_named(text: str) -> list[ThemeDirective]:
     """Every `theme:` global directive (front matter or an HTML comment), with its line.
 
     Marp reads a comment as directives when its body is YAML with directive keys
     (loosely: a one-line `theme: x` also counts), so a speaker note that merely
     mentions the word theme in prose is not taken for one.
     """
-    found: list[Theme] = []
+    found: list[ThemeDirective] = []
     lines = _classify(text)
     for ln in lines:
         if ln.kind == "front":
             m = _THEME_DIRECTIVE.match(ln.text)
             if m and _clean(m.group("name")):
-                found.append(Theme(_clean(m.group("name")), ln.number))
+                found.append(ThemeDirective(_clean(m.group("name")), ln.number))
     for first, body in _comments(lines):
         name = None
         try:
@@ -227,7 +229,7 @@ def themes_named(text: str) -> list[Theme]:
             name = _clean(m.group("name")) if m else None
         if name:
             offset = next((i for i, b in enumerate(body.split("\n")) if _THEME_DIRECTIVE.match(b)), 0)
-            found.append(Theme(name, first + offset))
+            found.append(ThemeDirective(name, first + offset))
     return sorted(found, key=lambda t: t.line)
 
 

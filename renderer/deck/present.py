@@ -27,8 +27,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..config import load_config
 from ..errors import BuildError, InputError, rel
 from ..progress import Reporter
+from .build import build_deck
 
 EVENTS_PATH = "/__novapress/events"
 
@@ -258,9 +260,6 @@ def _run_rebuild(rebuild, changed, hub: Hub, reporter: Reporter) -> None:
 def _run_deck_rebuild(changed, decks_dir: Path, theme_dir: Path, out_dir: Path, deck_context, hub: Hub,
                       reporter: Reporter) -> None:
     """HTML only, with marp directly: what a speaker editing a slide waits for."""
-    from ..config import load_config
-    from .build import build_deck
-
     config, _ = load_config(Path.cwd())
     decks = [p for p in changed if p.suffix == ".md" and p.exists()]
     if any(p.suffix != ".md" for p in changed):  # a theme, font or image: every deck may use it

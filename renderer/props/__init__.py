@@ -15,6 +15,6 @@ Data props set PropArt.model, so the panel gets a model tag.
 """
 from .base import REGISTRY, PropArt, PropContext, PropError, PropParams, PropType, TextItem, prop  # noqa: F401
 
-from . import batch, charts, conveyor, flow, hardware, kvcache, people, screens, tensors, tokens  # noqa: F401,E402  (each module registers its props)
+from . import batch, conveyor, flow, hardware, kvcache, people, prob_charts, screens, tensors, tokens  # noqa: F401,E402  (each module registers its props)
 
 __all__ = ["REGISTRY", "PropArt", "PropContext", "PropError", "PropParams", "PropType", "TextItem", "prop"]

@@ -10,12 +10,12 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from live_demo.formatting import elide
+from live_demo.formatting import elide, printable, shape_text
 from pydantic import Field
 
 from ..geometry import Rect
 from .base import PropContext, PropError, prop
-from .data import DataParams, need, printable, shape_text
+from .data import DataParams, need
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import cube, glass, mono_line
@@ -65,10 +65,6 @@ def batch_cells(batch: dict, part: str = "all") -> list[list[Cell]]:
     return rows
 
 
-def _shorten(text: str, limit: int) -> str:
-    return elide(text, limit)
-
-
 class BatchGrid(DataParams):
     part: Literal["question", "all"] = Field("question", description=(
         "'question': padding and each prompt's own tokens, the chat template's tokens around them folded "
@@ -110,7 +106,7 @@ def plan_grid(cells: list[list[Cell]], box: Rect, *, family: str, min_size: floa
     tries = [(limit, users, n_cols) for limit in (MAX_CHARS, 6, 4)]
     tries += [(4, False, n_cols)] + [(4, False, k) for k in range(n_cols - 1, 0, -1)]
     for limit, with_users, cols in tries:
-        labels = [[pad_label if cell.pad else _shorten(cell.display, limit) for cell in row[:cols]] for row in cells]
+        labels = [[pad_label if cell.pad else elide(cell.display, limit) for cell in row[:cols]] for row in cells]
         for s in range(hi, lo - 1, -1):
             id_s = max(lo, int(s * ID_SCALE))
             cell_h = s * (2 * PAD_Y) + s * LINE_HEIGHT + ((id_s * LINE_HEIGHT + s * 0.05) if show_ids else 0)

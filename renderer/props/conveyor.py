@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from ..geometry import Rect
 from .base import PropContext, PropParams, prop
 from .kit import Canvas
-from .measure import LINE_HEIGHT
+from .measure import LINE_HEIGHT, text_width, wrap
 from .paint import corner_brackets, ellipse_glow, glass, ink, neon, particle, scanlines
 from .svg import darken, lighten, mix, num
 
@@ -145,7 +145,6 @@ def sign(c: Canvas, text: str, box: Rect, color: str, *, name: str, size: int | 
 
 def sign_size(c: Canvas, text: str, size: int, max_w: float) -> tuple[float, float]:
     """Width and height of a sign holding `text` at `size`, on as few lines as `max_w` allows."""
-    from .measure import text_width, wrap
     pad = 4 * c.u
     lines = wrap(text, c.theme.fonts.label, size, max_w - 3 * pad - 2 * c.u, 700)
     widest = max(text_width(line, c.theme.fonts.label, size, 700) for line in lines)
@@ -230,7 +229,6 @@ def _plan_signs(c: Canvas, labels: list[str], xs: list[float], spacing: list[flo
     Signs sit in one row when each fits over its own station; otherwise they are
     staggered in two rows, so a sign may reach over its neighbours' gates.
     """
-    from .measure import text_width, wrap
     if not labels:
         return SignPlan([], 0.0, 0)
     family, size = c.theme.fonts.label, int(c.min_text * SIGN_TEXT)

@@ -1,6 +1,6 @@
 """Reading the live trace (build/live/<demo>.json) for data-bearing props.
 
-The trace format is the contract in the common brief. These helpers turn its
+A trace holds the fields README "Live model output" lists. These helpers turn its
 parts into small records and say clearly what is missing and how to fix it.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from live_demo.formatting import printable, visible  # noqa: F401  (props import them from here)
+from live_demo.formatting import token_display, visible
 
 from .base import PropError, PropParams
 
@@ -38,7 +38,7 @@ def need(trace: dict[str, Any] | None, key: str, fix: str) -> Any:
 
 def trace_tokens(trace: dict[str, Any]) -> list[Token]:
     """The tokens of a trace (or of any record with a 'tokens' list of {id, text, display})."""
-    return [Token(printable(t.get("display") or visible(t["text"])), t.get("id")) for t in trace["tokens"]]
+    return [Token(token_display(t), t.get("id")) for t in trace["tokens"]]
 
 
 def static_tokens(texts: list[str], ids: list[int] | None) -> list[Token]:
@@ -49,7 +49,3 @@ def static_tokens(texts: list[str], ids: list[int] | None) -> list[Token]:
 
 def model_name(trace: dict[str, Any] | None) -> str | None:
     return None if trace is None else trace["model"]["display"]
-
-
-def shape_text(shape: list[int] | tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ")"

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from live_demo.formatting import elide
+
 from ..geometry import Rect
 from .base import PropContext, PropParams, prop
 from .data import DataParams
@@ -93,7 +95,7 @@ def char_stream(p: CharStream, ctx: PropContext):
     if size < c.min_text:   # still too long: the stream runs out of the box, ending in "…"
         size = math.ceil(c.min_text)
         fit = max(1, int(box.w / (cell * adv100 * size / 100)) - 1)
-        text = text[:fit] + "\u2026"
+        text = elide(text, fit + 1)
         n = len(text)
     adv = adv100 * size / 100
     step = adv * cell

@@ -1,5 +1,9 @@
 """The machines under the model: server racks, a data center hall, a GPU die with HBM, a wafer,
-fibre cables with light pulses, and an EUV lithography machine."""
+fibre cables with light pulses, and an EUV lithography machine.
+
+A flat list of similar things: one parameter model and one drawing function per prop, each
+standing alone, so the module is longer than most.
+"""
 from __future__ import annotations
 
 import math

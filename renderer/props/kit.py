@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from ..errors import suggest
 from ..geometry import Rect
 from .base import PropArt, PropContext, PropError, PropParams, TextItem
 from .measure import LINE_HEIGHT
@@ -37,9 +38,6 @@ class Canvas:
 
     def colour(self, name_or_hex: str) -> str:
         """A palette name or a #hex colour; an unknown name is the author's error, with a suggestion."""
-        from ..errors import suggest
-        from .base import PropError
-
         try:
             return self.theme.color(name_or_hex)
         except KeyError:

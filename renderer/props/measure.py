@@ -2,48 +2,23 @@
 
 Props never draw text; they hand TextItems to the lettering. But a row of token
 cubes must know how wide "␣understanding" is before it places the next cube, so
-this module measures with the same shipped fonts. Characters a font lacks (the
-mono font has no U+2423 '␣') are measured in the fallback font, as the
-lettering draws them.
+this module measures with the same shipped fonts and the same runs
+(renderer.fonts.runs): characters a font lacks (the mono font has no U+2423 '␣')
+are measured in the fallback font the lettering draws them in.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from fontTools.ttLib import TTFont
-
-from ..fonts import font, font_path
-from ..fonts import runs as letter_runs
+from ..fonts import font, runs
 from ..theme import Theme
 
-FALLBACK_FAMILY = "Inter"      # has ␣, →, … and the rest of what tokens show
 LINE_HEIGHT = 1.32             # a single line needs this many times the font size
 CODE_FEATURES = ["-liga", "-calt"]   # tokens and code: no ligatures ('->' stays two glyphs)
 
 
 def family_for(theme: Theme, role: str) -> str:
     return getattr(theme.fonts, role)
-
-
-@lru_cache(maxsize=None)
-def _cmap(family: str) -> frozenset[int]:
-    return frozenset(TTFont(str(font_path(family)), lazy=True).getBestCmap())
-
-
-def has_glyph(family: str, char: str) -> bool:
-    return ord(char) in _cmap(family) or char in "\n\r\t"
-
-
-def runs(text: str, family: str) -> list[tuple[str, str]]:
-    """Split text into (family, run) pieces: each run in a font that has its glyphs."""
-    out: list[tuple[str, str]] = []
-    for ch in text:
-        fam = family if has_glyph(family, ch) else FALLBACK_FAMILY
-        if out and out[-1][0] == fam:
-            out[-1] = (fam, out[-1][1] + ch)
-        else:
-            out.append((fam, ch))
-    return out
 
 
 @lru_cache(maxsize=4096)
@@ -55,7 +30,7 @@ def text_width(text: str, family: str, size: float, weight: int | None = None) -
     ref = 100
     total = 0.0
     # the same runs the lettering draws: fallback fonts, and a replacement mark for what no font has
-    for run, fam in letter_runs(text, family, replace=True):
+    for run, fam in runs(text, family, replace=True):
         f = font(fam, ref, weight if fam == family else None)
         features = CODE_FEATURES if fam == "JetBrains Mono" else None
         total += f.getlength(run, features=features)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from live_demo.formatting import SPACE_MARK
+
 from ..geometry import Rect
 from .kit import Canvas
 from .measure import baseline_in, text_width
@@ -229,7 +231,6 @@ def ellipse_glow(c: Canvas, cx: float, cy: float, rx: float, ry: float, color: s
 
 # ---- token text ------------------------------------------------------------------------------
 
-SPACE_MARK = "\u2423"    # ␣: how a token's leading space is shown
 MARK_HEIGHT = 0.30       # height of the ␣ bracket's ticks, as a fraction of the text size
 MARK_STROKE = 0.085      # its line weight, as a fraction of the text size
 

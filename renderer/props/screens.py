@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from live_demo.formatting import ELLIPSIS
+
 from ..geometry import Rect
+from ..lettering import elide_to_fit
 from .base import PropContext, PropError, prop
 from .data import DataParams, need
 from .kit import Canvas
@@ -54,12 +57,9 @@ def fit_lines(text: str, family: str, width: float, height: float, lo: int, hi: 
             return s, lines, False
     lines = wrap(text, family, lo, width, weight)
     keep = max(1, int(height // (lo * LINE_HEIGHT * LINE_GAP)))
-    lines = lines[:keep]
-    last = lines[-1]
-    while last and text_width(last + " \u2026", family, lo, weight) > width:
-        last = last[:-1]
-    lines[-1] = last.rstrip() + " \u2026"
-    return lo, lines, True
+    rest = " ".join(lines[keep - 1:])     # the last line that shows, and all that does not
+    last = elide_to_fit(rest, lambda cand: text_width(cand, family, lo, weight) <= width)
+    return lo, lines[:keep - 1] + [last or ELLIPSIS], True
 
 
 class TextScreen(DataParams):

@@ -2,10 +2,9 @@
 
     python -m renderer.props.sheet OUT.png [--demo tests/fixtures/trace_question.json] [--only a,b]
 
-Each cell is a panel-sized scene composited the way the page compositor does it:
-background, blurred glow layer, the art, then the lettering. Use it to look at
-the props while drawing them. Where renderer.lettering is available it letters
-the text; otherwise a plain Pillow fallback does (same fonts, same fitting rule).
+Each cell is a panel-sized scene composited the way the page compositor does it
+(renderer.scene, renderer.prop_art, renderer.lettering): background, blurred glow layer,
+the art, then the lettering. Use it to look at the props while drawing them.
 """
 from __future__ import annotations
 
@@ -14,138 +13,41 @@ import json
 import sys
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from ..atomic import atomic_path
+from ..fonts import font
 from ..geometry import Rect
-from ..raster import rasterize, svg_document
+from ..lettering import draw_text_items
+from ..prop_art import GLOW_ZOOM, add_art
+from ..scene import scene_layers
 from ..theme import Theme, load_theme
 from . import REGISTRY, PropContext
 from .base import PropArt, PropError, TextItem
-from .measure import LINE_HEIGHT, runs, text_width, wrap
-from ..fonts import font
 
 PAGE_WIDTH = 1988            # the default print page the sheet imitates
 CELL = (960, 600)            # one panel-sized cell
 PROP_AT = (0.04, 0.10, 0.92, 0.84)   # where in the cell the prop's box goes
-GLOW_SCALE = 0.25            # the glow layer is rasterised at this scale, then blurred
-
-
-def background(theme: Theme, w: int, h: int) -> Image.Image:
-    """Sky gradient, a floor with a perspective grid: the tech style's empty scene."""
-    s = theme.scene
-    img = Image.new("RGBA", (w, h))
-    horizon = int(h * s.horizon)
-    draw = ImageDraw.Draw(img)
-    for y in range(h):
-        if y < horizon:
-            top, bottom, t = s.sky_top, s.sky_bottom, y / max(1, horizon)
-        else:
-            top, bottom, t = s.floor_top, s.floor_bottom, (y - horizon) / max(1, h - horizon)
-        draw.line([(0, y), (w, y)], fill=_mix(top, bottom, t))
-    grid = Image.new("RGBA", (w, h))
-    g = ImageDraw.Draw(grid)
-    color = _rgb(s.grid_color) + (int(255 * s.grid_opacity),)
-    vanish = (w / 2, horizon - h * 0.25)
-    for i in range(-s.grid_columns, 2 * s.grid_columns + 1):
-        x = i * w / s.grid_columns
-        t = (horizon - vanish[1]) / (h - vanish[1])
-        g.line([(vanish[0] + (x - vanish[0]) * t, horizon), (x, h)], fill=color, width=1)
-    for j in range(1, s.grid_rows + 1):
-        y = horizon + (h - horizon) * (j / s.grid_rows) ** 1.8
-        g.line([(0, y), (w, y)], fill=color, width=1)
-    return Image.alpha_composite(img, grid)
 
 
 def scene_with(theme: Theme, arts: list[tuple[PropArt, Rect]], w: int, h: int, unit: float, seed: int) -> Image.Image:
     """The panel as the compositor draws it: background, the props' glow and art (text comes after)."""
-    try:
-        from ..draw import GLOW_ZOOM, _add_art
-        from ..scene import scene_layers
-    except ImportError:   # the compositor changed: use the stand-in
-        base = background(theme, w, h)
-        for art, _ in arts:
-            base = composite(theme, art, w, h, unit, base)
-        return base
     image, glow = scene_layers(w, h, theme, background="lab", floor=True, horizon=None, particles=None, seed=seed,
                                unit=unit, glow_zoom=GLOW_ZOOM)
     margin = unit * 30
     regions = [(max(0, int(b.x - margin)), max(0, int(b.y - margin)), min(w, int(b.x1 + margin) + 1),
                 min(h, int(b.y1 + margin) + 1)) for _, b in arts]
-    _add_art(image, glow, [(art, r) for (art, _), r in zip(arts, regions)], theme, unit)
+    add_art(image, glow, [(art, r) for (art, _), r in zip(arts, regions)], theme, unit)
     return image
-
-
-def composite(theme: Theme, art: PropArt, w: int, h: int, unit: float, base: Image.Image) -> Image.Image:
-    """Background + blurred glow + art (text comes after): a stand-in for renderer.draw."""
-    out = base.copy()
-    if art.glow:
-        small = rasterize(svg_document(w, h, art.glow), zoom=GLOW_SCALE)
-        radius = theme.scene.glow_radius * 1000 * unit * GLOW_SCALE
-        halo = small.filter(ImageFilter.GaussianBlur(radius)).resize((w, h), Image.Resampling.BILINEAR)
-        r, g, b, a = halo.split()
-        strength = theme.scene.glow_strength
-        premul = Image.merge("RGB", [ImageChops.multiply(ch, a) for ch in (r, g, b)])
-        premul = premul.point(lambda v: min(255, int(v * strength)))
-        out = Image.merge("RGBA", (*ImageChops.add(out.convert("RGB"), premul).split(), out.split()[3]))
-    if art.svg:
-        out = Image.alpha_composite(out, rasterize(svg_document(w, h, art.svg)))
-    return out
 
 
 def letter(image: Image.Image, items: list[TextItem], theme: Theme, where: str, min_text: float) -> list[str]:
     """Draw text items; returns problems (text that does not fit) instead of raising."""
     try:
-        from ..lettering import draw_text_items  # the real lettering, once it exists
-    except ImportError:
-        return _fallback_letter(image, items, theme, where)
-    try:
         draw_text_items(image, items, theme, where, min_text=min_text)
     except Exception as err:  # noqa: BLE001 - the sheet shows problems rather than stopping
         return [str(err)]
     return []
-
-
-def _fallback_letter(image: Image.Image, items: list[TextItem], theme: Theme, where: str) -> list[str]:
-    problems = []
-    glow_layer = Image.new("RGBA", image.size)
-    text_layer = Image.new("RGBA", image.size)
-    for item in items:
-        family = getattr(theme.fonts, item.role)
-        size = item.size or item.box.h / LINE_HEIGHT
-        min_size = item.min_size or 1
-        while True:
-            lines = wrap(item.text, family, size, item.box.w, item.weight) if item.wrap else [item.text]
-            wide = max(text_width(line, family, size, item.weight) for line in lines)
-            tall = len(lines) * size * LINE_HEIGHT
-            if (wide <= item.box.w + 0.5 and tall <= item.box.h + 0.5) or size <= min_size:
-                break
-            size = max(min_size, size * 0.95)
-        if wide > item.box.w + 0.5 or tall > item.box.h + 0.5:
-            problems.append(f"{where}: '{item.name or item.text}' does not fit {item.box} at {size:.1f}px")
-        y = {"top": item.box.y, "middle": item.box.cy - tall / 2, "bottom": item.box.y1 - tall}[item.valign]
-        for line in lines:
-            lw = text_width(line, family, size, item.weight)
-            x = {"left": item.box.x, "center": item.box.cx - lw / 2, "right": item.box.x1 - lw}[item.align]
-            for layer, color in ((text_layer, item.color), (glow_layer, item.glow)):
-                if color is None:
-                    continue
-                _draw_runs(layer, line, family, size, item.weight, x, y + size * LINE_HEIGHT / 2, color)
-            y += size * LINE_HEIGHT
-    glow = glow_layer.filter(ImageFilter.GaussianBlur(max(2, image.width / 300)))
-    image.alpha_composite(glow)
-    image.alpha_composite(glow)
-    image.alpha_composite(text_layer)
-    return problems
-
-
-def _draw_runs(layer: Image.Image, line: str, family: str, size: float, weight, x: float, cy: float, color: str) -> None:
-    draw = ImageDraw.Draw(layer)
-    for fam, run in runs(line, family):
-        f = font(fam, max(1, round(size)), weight)
-        features = ["-liga", "-calt"] if fam == "JetBrains Mono" else None
-        draw.text((x, cy), run, font=f, fill=color, anchor="lm", features=features)
-        x += text_width(run, fam, size, weight)
 
 
 def render_scene(props: list[tuple[str, dict, tuple[float, float, float, float]]], theme: Theme,
@@ -178,16 +80,6 @@ def render_prop(name: str, params: dict, theme: Theme, trace: dict | None, *, si
 
 def _small_print(theme: Theme) -> float:
     return getattr(theme.lettering, "small_print", theme.lettering.min_size)
-
-
-def _mix(a: str, b: str, t: float) -> tuple[int, int, int]:
-    ra, rb = _rgb(a), _rgb(b)
-    return tuple(round(x + (y - x) * t) for x, y in zip(ra, rb))  # type: ignore[return-value]
-
-
-def _rgb(color: str) -> tuple[int, int, int]:
-    h = color.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
 # Extra cells after the defaults: (prop, params, cells wide) as a storyboard would use them.

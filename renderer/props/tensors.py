@@ -6,9 +6,12 @@ from typing import Literal
 
 from pydantic import Field
 
+from live_demo.formatting import shape_text
+
+from ..errors import suggest
 from ..geometry import Rect
 from .base import PropContext, PropError, PropParams, prop
-from .data import DataParams, need, shape_text
+from .data import DataParams, need
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import arrow_head, glass, ink, neon, particle
@@ -39,7 +42,6 @@ def tensor_grid(p: TensorGrid, ctx: PropContext):
         stage = p.stage or "embeddings"
         shapes = {s["stage"]: s["shape"] for s in need(ctx.demo, "shapes", "re-run the demo")}
         if stage not in shapes:
-            from ..errors import suggest
             raise PropError(f"the trace has no stage '{stage}'{suggest(stage, shapes)}")
         label = shape_text(shapes[stage])
         caption = stage

@@ -12,9 +12,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from live_demo.formatting import visible
+
 from ..geometry import Rect
 from .base import PropContext, PropParams, prop
-from .data import DataParams, Token, model_name, static_tokens, trace_tokens, visible
+from .data import DataParams, Token, model_name, static_tokens, trace_tokens
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import cube, cube_depth, mono_line, particle

@@ -1,4 +1,4 @@
-"""The interactive lesson site (issue 7): build/site/ and `novapress serve`.
+"""The interactive lesson site: build/site/ and `novapress serve`.
 
 build.build_site writes the static pages; server.serve runs them with a live Ask box.
 Importing this package imports neither torch nor transformers.

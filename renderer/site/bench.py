@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from ..config import load_config
+from .server import engine_from_config, make_server
+
 # an open request (inside the chat template, as Ask sends it): the answer runs long enough to time
 PROMPT = "Explain the inference pipeline of a language model step by step."
 
@@ -44,9 +47,6 @@ def _ask_once(host: str, port: int, prompt: str, new_tokens: int) -> tuple[float
 def bench_ask(prompt: str = PROMPT, new_tokens: int = 32, repeats: int = 3,
               project: Path | None = None) -> list[tuple[str, float, str]]:
     """[(name, value, unit)] for the project's model behind a local `novapress serve`."""
-    from ..config import load_config
-    from .server import engine_from_config, make_server
-
     config, _ = load_config(Path(project) if project else Path.cwd())
     engine = engine_from_config(config)
     load_start = time.perf_counter()

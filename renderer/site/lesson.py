@@ -1,17 +1,18 @@
-"""The lesson of seed 003 as data: the stepper's stages filled from a real trace, and the quiz.
+"""The lesson as data: the stepper's stages filled from a real trace, and the quiz.
 
 Every number a stage shows (tokens, ids, shapes, probabilities, the chosen token) is read
-from the `cat` trace, so the page shows what the named model really did.
+from the lesson's trace (`site.lesson_demo`, `cat` by default), so the page shows what the
+named model really did.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from live_demo.formatting import pct
+from live_demo.formatting import count, pct, shape_text, value
 
 from ..errors import BuildError
 
-# Who owns each part of one request (seed 003's table).
+# Who owns each part of one request.
 OWNERS = {
     "app": "the application (you)",
     "tokenizer": "tokenizer",
@@ -19,7 +20,7 @@ OWNERS = {
     "policy": "decoding / runtime policy",
 }
 
-# The seed's table: stage group / who owns it / what to remember.
+# The ownership table: stage group / who owns it / what to remember.
 OWNERSHIP_TABLE = [
     ("raw text \u2192 token IDs", "tokenizer", "done once on the input text"),
     ("IDs \u2192 hidden states \u2192 logits", "model graph", "the transformer machinery lives here"),
@@ -50,10 +51,6 @@ class Stage:
         return OWNERS[self.owner]
 
 
-def shape_text(shape: list[int] | None) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]" if shape else ""
-
-
 def _shape(trace: dict, stage: str) -> list[int] | None:
     for entry in trace.get("shapes", []):
         if entry["stage"] == stage:
@@ -74,8 +71,20 @@ def _greedy(trace: dict) -> dict:
     return greedy
 
 
+def sampled_values(trace: dict, stage: str) -> tuple[str, str] | None:
+    """(label, values) for a stage the trace sampled: the first numbers of one token's vector."""
+    samples = trace.get("samples") or {}
+    for entry in samples.get("values", []):
+        if entry["stage"] == stage:
+            token = (samples.get("token") or {}).get("display", "?")
+            d = trace["model"]["d_model"]
+            label = f"\u201c{token}\u201d, first {len(entry['values'])} of {count(d)} numbers"
+            return label, "[" + ", ".join(value(v) for v in entry["values"]) + ", \u2026]"
+    return None
+
+
 def stepper_stages(trace: dict) -> list[Stage]:
-    """The six stages of seed 003, each with the real shapes and values of `trace`."""
+    """The six stages of one request, each with the real shapes and values of `trace`."""
     model = trace["model"]
     tokens = trace["tokens"]
     n = len(tokens)
@@ -90,15 +99,31 @@ def stepper_stages(trace: dict) -> list[Stage]:
 
     block_rows = []
     if blocks:
-        shapes = {shape_text(b["shape"]) for b in blocks}
+        shapes = {shape_text(b["shape"], "[]") for b in blocks}
         if len(shapes) == 1:
             block_rows.append((f"{blocks[0]['stage']} \u2026 {blocks[-1]['stage']}", f"{shapes.pop()} each"))
         else:
-            block_rows += [(b["stage"], shape_text(b["shape"])) for b in blocks]
+            block_rows += [(b["stage"], shape_text(b["shape"], "[]")) for b in blocks]
     final_norm = _shape(trace, "final norm")
     if final_norm:
-        block_rows.append(("final norm", shape_text(final_norm)))
+        block_rows.append(("final norm", shape_text(final_norm, "[]")))
     block_rows.append(("layers \u00d7 heads", f"{model['n_layers']} \u00d7 {model['n_heads']}"))
+    for stage in ("block 0", "final norm"):
+        found = sampled_values(trace, stage)
+        if found:
+            block_rows.append((f"after {stage}: {found[0]}", found[1]))
+    embedding_rows = [("embedding table", f"{vocab:,} \u00d7 {d_model}")]
+    found = sampled_values(trace, "embeddings")
+    if found:
+        embedding_rows.append(found)
+    n_input = (_shape(trace, "input_ids") or [1, n])[-1]
+    if trace.get("chat"):
+        ids_text = (f"The chat template wraps the text in {n_input - n} more tokens of its own, {n_input} in all; "
+                    f"the tokenizer cuts the text itself into {n} pieces from a fixed vocabulary of {vocab:,} "
+                    f"entries and looks up each piece's integer id.")
+    else:
+        ids_text = (f"The tokenizer cuts the text into {n} pieces from a fixed vocabulary of {vocab:,} entries "
+                    f"and looks up each piece's integer id.")
 
     turns = [{"display": s["token"]["display"], "prob": s["prob"]} for s in loop_steps]
 
@@ -109,8 +134,7 @@ def stepper_stages(trace: dict) -> list[Stage]:
               "the model never sees this string, only the ids made from it",
               None, rows=[("text", f"\u201c{prompt}\u201d"), ("length", f"{len(prompt)} characters")]),
         Stage("ids", "Token IDs", "tokenizer", "once",
-              f"The tokenizer cuts the text into {n} pieces from a fixed vocabulary of {vocab:,} entries "
-              f"and looks up each piece's integer id.",
+              ids_text,
               "done once on the input text: the loop below never tokenizes again",
               _shape(trace, "input_ids"), "batch \u00d7 tokens", tokens=tokens),
         Stage("embeddings", "Embeddings", "graph", "repeats",
@@ -118,7 +142,7 @@ def stepper_stages(trace: dict) -> list[Stage]:
               f"every token becomes a vector the layers can compute with.",
               f"one vector of {d_model} numbers per token",
               _shape(trace, "embeddings"), "batch \u00d7 tokens \u00d7 d_model",
-              rows=[("embedding table", f"{vocab:,} \u00d7 {d_model}")]),
+              rows=embedding_rows),
         Stage("layers", "Transformer layers", "graph", "repeats",
               f"{model['n_layers']} blocks of attention (each token looks at the ones before it) and a "
               f"feed-forward network (each token on its own). The shape never changes on the way through.",
@@ -141,13 +165,20 @@ def stepper_stages(trace: dict) -> list[Stage]:
     ]
 
 
-def loop_text(trace: dict, turns: int = 6) -> str:
-    """The prompt followed by the first greedy tokens: what the loop builds."""
+def loop_caption(trace: dict, turns: int = 6) -> dict:
+    """What the loop diagram's caption says: the prompt and the first greedy tokens, how many of
+    the answer's tokens that is, and how the answer ended."""
     greedy = _greedy(trace)
-    return trace["prompt"] + "".join(s["token"]["text"] for s in greedy["steps"][:turns])
+    steps = greedy["steps"]
+    shown = steps[:turns]
+    text = trace["prompt"] + "".join(s["token"]["text"] for s in shown if not s["token"].get("special"))
+    last = steps[-1]["token"] if steps else None
+    return {"text": text, "shown": len(shown), "total": len(steps), "shortened": len(steps) > len(shown),
+            "stopped": greedy.get("stopped") or "length", "max_new_tokens": trace.get("params", {}).get("max_new_tokens"),
+            "end_token": last["display"] if last and greedy.get("stopped") == "eos" else None}
 
 
-# The quiz of seed 003. The ordering question lists the stages in the seed's (wrong) order.
+# The quiz. The ordering question lists the stages out of order, for the reader to sort.
 ORDER_ITEMS = ["Embedding", "Tokenization", "Output Logits", "Transformer Layers"]
 ORDER_ANSWER = ["Tokenization", "Embedding", "Transformer Layers", "Output Logits"]
 

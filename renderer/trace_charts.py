@@ -1,9 +1,11 @@
-"""Charts of a trace with matplotlib, in the comic's colours (dark) or for print (light).
+"""Charts of a trace with matplotlib, in the theme's chart colours: dark (on the comic's
+panels) or light (for print).
 
 No pyplot and no global backend: each chart is its own Figure, so the charts do not
 disturb anything else in the process. PNG or SVG by the path's suffix, with fixed
 metadata and SVG hash salt, so the same trace gives the same bytes. Every chart
-names the model that produced its numbers.
+names the model that produced its numbers. Which charts a build writes, and their file
+names, are renderer.stages.live's.
 
 Each PNG says how small its smallest text is, in its own pixels (text chunk
 `novapress:min-text-px`), so a slide that shows it can check the text stays legible at
@@ -27,20 +29,12 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .formatting import elide, one_line, pct
+from live_demo.formatting import elide_line, pct
+
+from .lettering import MIN_TEXT_KEY
+from .theme import Theme
 
 Variant = Literal["dark", "light"]
-
-# The comic's colours, copied from renderer/themes/tech.yaml (palette and the DECODING
-# station's magenta) so live_demo does not depend on renderer.
-PALETTES: dict[str, dict[str, str]] = {
-    "dark": {"background": "#0b1233", "text": "#eaf4ff", "muted": "#8ea3cc", "grid": "#3a4470",
-             "bar": "#2de2e6", "accent": "#ff3ea5", "alternatives": ["#3d8bff", "#a259ff", "#6f7bb0"],
-             "on_alternative": "#0a0f24"},
-    "light": {"background": "#ffffff", "text": "#0a0f24", "muted": "#4a5680", "grid": "#d5dcef",
-              "bar": "#3d8bff", "accent": "#d4127a", "alternatives": ["#8fb8ff", "#c6a3ff", "#b8c0dc"],
-              "on_alternative": "#0a0f24"},
-}
 TOKEN_FONT = ["JetBrains Mono", "DejaVu Sans Mono"]  # DejaVu (ships with matplotlib) has the glyphs
 TITLE_FONT = ["Exo 2", "DejaVu Sans"]                # JetBrains Mono lacks, such as U+2423
 # Tokens are shown as they are: no ligatures (JetBrains Mono turns "<|" into a triangle).
@@ -48,7 +42,6 @@ MONO = {"fontfamily": TOKEN_FONT, "fontfeatures": ["-liga", "-calt"]}
 FONT_FILES = {"JetBrains Mono": ("fontpkg_jetbrains_mono", "JetBrainsMono[wght].ttf"),
               "Exo 2": ("fontpkg_exo_2", "Exo2[wght].ttf")}
 DPI = 200
-MIN_TEXT_KEY = "novapress:min-text-px"
 SLIDE_MIN_PX = 20      # the slide charts' smallest text, in slide pixels (the deck's floor is 18)
 STRATEGY_TITLES = {"greedy": "Greedy decoding", "top_k": "Top-k sampling", "top_p": "Top-p (nucleus) sampling",
                    "beam": "Beam search"}
@@ -66,20 +59,17 @@ def register_fonts() -> None:
 
 # ---------------------------------------------------------------- text helpers
 
-def shorten(text: str, limit: int) -> str:
-    return elide(one_line(text), limit)
-
-
 def model_line(trace: dict) -> str:
     return f"model: {trace['model']['display']}"
 
 
 # ---------------------------------------------------------------- figure plumbing
 
-def _palette(variant: str) -> dict:
-    if variant not in PALETTES:
-        raise ValueError(f"chart variant must be one of {', '.join(PALETTES)}, not {variant!r}")
-    return PALETTES[variant]
+def chart_colors(theme: Theme, variant: str) -> dict:
+    """The theme's chart colours for `variant`, every name resolved to a #rrggbb colour."""
+    if variant not in theme.charts:
+        raise ValueError(f"chart variant must be one of {', '.join(theme.charts)}, not {variant!r}")
+    return theme.chart_colors(variant)
 
 
 def _figure(width: float, height: float, colors: dict) -> Figure:
@@ -165,39 +155,39 @@ def _token_label(entry: dict) -> str:
 
 # ---------------------------------------------------------------- the charts
 
-def topk_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
+def topk_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
     """The next-token top-k at temperature 1: one bar per candidate token."""
-    return save(topk_figure(trace, variant), path)
+    return save(topk_figure(trace, theme, variant), path)
 
 
-def temperature_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
+def temperature_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
     """The same top-k tokens at each temperature, side by side on one scale."""
-    return save(temperature_figure(trace, variant), path)
+    return save(temperature_figure(trace, theme, variant), path)
 
 
-def temperature_slide_chart(trace: dict, path: str | Path, variant: Variant = "dark") -> Path:
+def temperature_slide_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
     """temperature_chart drawn for a slide: the five likeliest tokens, large labels."""
-    return save(temperature_slide_figure(trace, variant), path)
+    return save(temperature_slide_figure(trace, theme, variant), path)
 
 
-def steps_chart(trace: dict, strategy: str, path: str | Path, variant: Variant = "dark") -> Path:
+def steps_chart(trace: dict, strategy: str, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
     """Per generated token of a strategy: the chosen token's probability and the runner-ups'."""
-    return save(steps_figure(trace, strategy, variant), path)
+    return save(steps_figure(trace, strategy, theme, variant), path)
 
 
-def topk_figure(trace: dict, variant: Variant = "dark") -> Figure:
-    colors = _palette(variant)
+def topk_figure(trace: dict, theme: Theme, variant: Variant = "dark") -> Figure:
+    colors = chart_colors(theme, variant)
     top = trace["next_token"]["top"]
     fig = _figure(8, 1.5 + 0.42 * len(top), colors)
     ax = fig.add_axes((0.2, 0.55 / fig.get_figheight(), 0.76, 1 - 1.35 / fig.get_figheight()))
     _bars(ax, [_token_label(t) for t in top], [t["prob"] for t in top], colors)
-    _frame(fig, f"Next token after \u201c{shorten(trace['prompt'], 48)}\u201d",
+    _frame(fig, f"Next token after \u201c{elide_line(trace['prompt'], 48)}\u201d",
            f"the {len(top)} likeliest of {trace['model']['vocab_size']:,} tokens, softmax at T = 1", trace, colors)
     return fig
 
 
-def temperature_figure(trace: dict, variant: Variant = "dark") -> Figure:
-    colors = _palette(variant)
+def temperature_figure(trace: dict, theme: Theme, variant: Variant = "dark") -> Figure:
+    colors = chart_colors(theme, variant)
     panels = trace["next_token"]["temperatures"]
     order = [t["id"] for t in trace["next_token"]["top"]]
     n = len(order)
@@ -217,15 +207,15 @@ def temperature_figure(trace: dict, variant: Variant = "dark") -> Figure:
         mood = "sharper" if t < 1 else "flatter" if t > 1 else "as trained"
         ax.set_title(f"T = {t:g}  ({mood})", fontsize=11, color=colors["text"], fontfamily=TITLE_FONT, loc="left")
     _frame(fig, f"Temperature reshapes the same {n} candidates",
-           f"softmax(logits / T) after \u201c{shorten(trace['prompt'], 48)}\u201d", trace, colors)
+           f"softmax(logits / T) after \u201c{elide_line(trace['prompt'], 48)}\u201d", trace, colors)
     return fig
 
 
-def temperature_slide_figure(trace: dict, variant: Variant = "dark", *, width_px: int = 1160,
+def temperature_slide_figure(trace: dict, theme: Theme, variant: Variant = "dark", *, width_px: int = 1160,
                              height_px: int = 470, tokens: int = 5) -> Figure:
     """The likeliest `tokens` first tokens at each temperature, side by side on one 0-100% scale,
     for a slide area of width_px x height_px slide pixels; no text under SLIDE_MIN_PX."""
-    colors = _palette(variant)
+    colors = chart_colors(theme, variant)
     panels = trace["next_token"]["temperatures"]
     order = [t["id"] for t in trace["next_token"]["top"]][:tokens]
     register_fonts()
@@ -246,7 +236,7 @@ def temperature_slide_figure(trace: dict, variant: Variant = "dark", *, width_px
                 height=0.66)
         ax.set_xlim(0, 1.0)
         ax.set_ylim(-0.6, len(entries) - 0.4)
-        ax.set_yticks(ys, [shorten(_token_label(t), 9) for t in entries] if i == 0 else [""] * len(entries),
+        ax.set_yticks(ys, [elide_line(_token_label(t), 9) for t in entries] if i == 0 else [""] * len(entries),
                       **MONO, fontsize=label_pt, color=colors["text"])
         for y, p in zip(ys, probs):
             inside = p > 0.55       # a long bar carries its number inside, a short one after it
@@ -264,12 +254,12 @@ def temperature_slide_figure(trace: dict, variant: Variant = "dark", *, width_px
     return fig
 
 
-def steps_figure(trace: dict, strategy: str, variant: Variant = "dark") -> Figure:
+def steps_figure(trace: dict, strategy: str, theme: Theme, variant: Variant = "dark") -> Figure:
     """One row per generated token: the chosen token's probability (accent) followed by
     the runner-up tokens' probabilities, on a 0-100% scale."""
     if strategy not in trace["strategies"]:
         raise ValueError(f"no strategy '{strategy}' in the trace; it has {', '.join(trace['strategies'])}")
-    colors = _palette(variant)
+    colors = chart_colors(theme, variant)
     result = trace["strategies"][strategy]
     steps = result["steps"]
     fig = _figure(9, 1.7 + 0.34 * max(len(steps), 1), colors)
@@ -283,18 +273,18 @@ def steps_figure(trace: dict, strategy: str, variant: Variant = "dark") -> Figur
             ax.barh(y, alt["prob"], left=x, color=colors["alternatives"][k % len(colors["alternatives"])],
                     height=0.7, edgecolor=colors["background"], linewidth=0.6)
             if alt["prob"] > 0.07:  # room for the runner-up's text inside its segment
-                ax.text(x + alt["prob"] / 2, y, shorten(_token_label(alt), 8), ha="center", va="center",
+                ax.text(x + alt["prob"] / 2, y, elide_line(_token_label(alt), 8), ha="center", va="center",
                         fontsize=7.5, color=colors["on_alternative"], **MONO)
             x += alt["prob"]
         ax.text(1.01, y, pct(step["prob"]), va="center", ha="left", fontsize=8.5, color=colors["text"],
                 **MONO, transform=ax.get_yaxis_transform())
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.6, len(steps) - 0.4)
-    ax.set_yticks(ys, [shorten(_token_label(s["token"]), 14) for s in steps], **MONO,
+    ax.set_yticks(ys, [elide_line(_token_label(s["token"]), 14) for s in steps], **MONO,
                   fontsize=10, color=colors["text"])
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     _style_axes(ax, colors)
-    _frame(fig, f"{_strategy_title(strategy, result)}: \u201c{shorten(result['text'], 44)}\u201d",
+    _frame(fig, f"{_strategy_title(strategy, result)}: \u201c{elide_line(result['text'], 44)}\u201d",
            "per step: the chosen token's probability (pink), then the runner-ups, as the model rated them", trace, colors)
     return fig
 

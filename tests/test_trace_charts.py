@@ -1,12 +1,16 @@
-"""Charts of a trace (live_demo.charts): deterministic bytes, model named, tokens shown as on cubes."""
+"""Charts of a trace (renderer.trace_charts): deterministic bytes, model named, tokens shown as on cubes,
+in the theme's chart colours."""
 from __future__ import annotations
 
 import pytest
 from PIL import Image
 
-from live_demo import charts
 from live_demo.spec import DemoSpec
 from live_demo.trace import run_demo
+from renderer import trace_charts as charts
+from renderer.theme import THEMES_DIR, load_theme
+
+THEME = load_theme("tech")
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +19,9 @@ def trace(tiny_gpt2):
                     seed=3)
 
 
-CHARTS = [("topk", lambda t, p, v: charts.topk_chart(t, p, v)),
-          ("temperatures", lambda t, p, v: charts.temperature_chart(t, p, v)),
-          ("steps", lambda t, p, v: charts.steps_chart(t, "top_p", p, v))]
+CHARTS = [("topk", lambda t, p, v: charts.topk_chart(t, p, THEME, v)),
+          ("temperatures", lambda t, p, v: charts.temperature_chart(t, p, THEME, v)),
+          ("steps", lambda t, p, v: charts.steps_chart(t, "top_p", p, THEME, v))]
 
 
 @pytest.mark.parametrize("name, draw", CHARTS)
@@ -35,8 +39,8 @@ def test_charts_are_deterministic_png_and_svg(trace, tmp_path, name, draw, varia
 
 
 def test_variants_use_their_own_background(trace, tmp_path):
-    charts.topk_chart(trace, tmp_path / "dark.png", "dark")
-    charts.topk_chart(trace, tmp_path / "light.png", "light")
+    charts.topk_chart(trace, tmp_path / "dark.png", THEME, "dark")
+    charts.topk_chart(trace, tmp_path / "light.png", THEME, "light")
     dark = Image.open(tmp_path / "dark.png").convert("RGB").getpixel((2, 2))
     light = Image.open(tmp_path / "light.png").convert("RGB").getpixel((2, 2))
     assert dark == (0x0b, 0x12, 0x33) and light == (255, 255, 255)
@@ -52,8 +56,8 @@ def texts(fig) -> list[str]:
 
 def test_every_chart_names_the_model_and_labels_tokens_visibly(trace):
     model_line = f"model: {trace['model']['display']}"
-    figures = [charts.topk_figure(trace), charts.temperature_figure(trace, "light"),
-               charts.steps_figure(trace, "greedy")]
+    figures = [charts.topk_figure(trace, THEME), charts.temperature_figure(trace, THEME, "light"),
+               charts.steps_figure(trace, "greedy", THEME)]
     for fig in figures:
         assert model_line in texts(fig)
     top = trace["next_token"]["top"]
@@ -66,8 +70,26 @@ def test_every_chart_names_the_model_and_labels_tokens_visibly(trace):
 
 def test_bad_requests_are_refused(trace, tmp_path):
     with pytest.raises(ValueError, match=".png or .svg"):
-        charts.topk_chart(trace, tmp_path / "chart.jpg")
+        charts.topk_chart(trace, tmp_path / "chart.jpg", THEME)
     with pytest.raises(ValueError, match="variant"):
-        charts.topk_chart(trace, tmp_path / "chart.png", "sepia")
+        charts.topk_chart(trace, tmp_path / "chart.png", THEME, "sepia")
     with pytest.raises(ValueError, match="no strategy"):
-        charts.steps_chart(trace, "typical", tmp_path / "chart.png")
+        charts.steps_chart(trace, "typical", tmp_path / "chart.png", THEME)
+
+
+def test_chart_colours_are_the_themes(trace, tmp_path):
+    charts_of = dict(THEME.charts)
+    charts_of["dark"] = charts_of["dark"].model_copy(update={"background": "#102030"})
+    other = THEME.model_copy(update={"charts": charts_of})
+    charts.topk_chart(trace, tmp_path / "other.png", other, "dark")
+    assert Image.open(tmp_path / "other.png").convert("RGB").getpixel((2, 2)) == (0x10, 0x20, 0x30)
+
+
+def test_an_unknown_chart_colour_is_a_located_theme_error(tmp_path):
+    from renderer.errors import InputError
+
+    text = (THEMES_DIR / "tech.yaml").read_text().replace("bar: cyan", "bar: cyann")
+    (tmp_path / "mine.yaml").write_text(text)
+    with pytest.raises(InputError) as err:
+        load_theme(str(tmp_path / "mine.yaml"))
+    assert "unknown colour 'cyann'" in str(err.value) and "did you mean 'cyan'" in str(err.value)

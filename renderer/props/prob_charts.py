@@ -1,20 +1,25 @@
-"""Comic-style charts of live data: next-token probability bars (at one or several temperatures).
+"""Probability charts as props: the next-token top-k as bars (`prob_bars`; at several
+temperatures side by side, `temperature_bars`) and one attention head's weights
+(`attention_heatmap`).
 
-Bars are holographic slabs with a neon edge; each row names its token (visible
-leading space, cut with "…" when very long) and its probability. The chosen (most
-likely) token glows most. Every bar is drawn on one absolute scale, 0 to 100%.
+Where the top-k probabilities become bars in a panel: `prob_bars` takes the trace's
+next_token rows (`next_token_rows`) and `bar_rows` draws one bar per token. Bars are
+holographic slabs with a neon edge; each row names its token (visible leading space, cut
+with "…" when very long) and its probability. The chosen (most likely) token glows most.
+Every bar is drawn on one absolute scale, 0 to 100%.
 """
 from __future__ import annotations
 
 import math
 from typing import Literal
 
-from live_demo.formatting import elide, pct
 from pydantic import Field
+
+from live_demo.formatting import elide, pct, printable, token_display
 
 from ..geometry import Rect
 from .base import PropContext, PropError, prop
-from .data import DataParams, need, printable, visible
+from .data import DataParams, need
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import glass, ink, mono_line
@@ -25,7 +30,8 @@ ROW_GAP = 0.35           # between bars, of the row height
 TRACK = 0.62             # bar thickness, of the row height
 
 
-def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
+def next_token_rows(trace: dict, temperature: float | None, k: int) -> list[dict]:
+    """The k likeliest next tokens of the trace (at `temperature`, or as trained when None)."""
     nt = need(trace, "next_token", "re-run the demo")
     if temperature is None:
         rows = nt["top"]
@@ -37,10 +43,6 @@ def top_tokens(trace: dict, temperature: float | None, k: int) -> list[dict]:
                             f"add it to the demo's temperatures in novapress.yaml")
         rows = found[0]["top"]
     return rows[:k]
-
-
-def _display(row: dict) -> str:
-    return printable(row.get("display") or visible(row["text"]))
 
 
 LABEL_SHARE = 0.42       # the token labels take at most this much of a chart's width; longer ones are cut with "…"
@@ -60,7 +62,7 @@ def _label_fit(label: str, family: str, size: float, room: float) -> str:
 
 def _labels(rows: list[dict], family: str, size: float, width: float) -> list[str]:
     room = max(size, width * LABEL_SHARE - size * 0.4)
-    return [_label_fit(_display(r), family, size, room / 1.04) for r in rows]
+    return [_label_fit(token_display(r), family, size, room / 1.04) for r in rows]
 
 
 def bar_length(prob: float, track_w: float, stub: float) -> float:
@@ -164,7 +166,7 @@ def prob_bars(p: ProbBars, ctx: PropContext):
     c = Canvas("prob_bars", p, ctx)
     trace = c.trace()
     color = c.accent(c.theme.station_color(4))
-    rows = top_tokens(trace, p.temperature, p.k)
+    rows = next_token_rows(trace, p.temperature, p.k)
     title = p.title
     if title and p.temperature is not None:
         title = f"{title} \u00b7 T = {p.temperature:g}"
@@ -272,7 +274,7 @@ def _heatmap_plan(labels: list[str], area: Rect, family: str, lo: int, hi: int):
     """(text size, shortened labels, row-label width, cell size, rows of column labels), or None."""
     n = len(labels)
     for limit in (12, 8, 5, 3):
-        short = [_short(x, limit) for x in labels]
+        short = [elide(x, limit) for x in labels]
         for s in range(max(lo, hi), lo - 1, -1):
             widest = max(text_width(x, family, s) for x in short) * 1.05
             label_w = widest + s * 0.4
@@ -281,10 +283,6 @@ def _heatmap_plan(labels: list[str], area: Rect, family: str, lo: int, hi: int):
                 if cell >= s * 0.9 and widest <= cell * (0.95 if rows_top == 1 else 1.9):
                     return s, short, label_w, cell, rows_top
     return None
-
-
-def _short(label: str, limit: int) -> str:
-    return elide(label, limit)
 
 
 @prop("attention_heatmap", AttentionHeatmap, needs_demo=True)
@@ -347,7 +345,7 @@ def attention_heatmap(p: AttentionHeatmap, ctx: PropContext):
     room = x0 - area.x - s * 0.3
     row_labels = short
     for limit in (12, 8, 5):
-        longer = [_short(x, limit) for x in all_labels[start:]]
+        longer = [elide(x, limit) for x in all_labels[start:]]
         if max(text_width(x, family, s) for x in longer) * 1.05 <= room:
             row_labels = longer
             break

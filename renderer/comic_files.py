@@ -14,8 +14,9 @@ from xml.sax.saxutils import escape
 from PIL import Image, PngImagePlugin
 
 from .atomic import atomic_path, write_bytes, write_text
-from .draw import PageRender
+from .layout import reading_order
 from .lettering import MIN_TEXT_KEY
+from .rendering import PageRender
 from .storyboard import LoadedStoryboard
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest date a ZIP can hold
@@ -54,8 +55,6 @@ def write_page(sb: LoadedStoryboard, render: PageRender, comic_dir: Path, dpi: i
 
 def transcript(sb: LoadedStoryboard, render: PageRender, names: dict[str, str]) -> str:
     """The page in words, panel by panel in reading order: the page's alt text."""
-    from .layout import reading_order
-
     board = sb.board
     lines = [f"# Page {board.page}: {board.title}", ""]
     order = [pid for pid in reading_order(render.rects) if pid in render.panels]

@@ -1,0 +1,143 @@
+"""The comic stage: one step per page (its PNG, its panels, its transcript), then the PDF and
+CBZ that contain them; and `novapress render`, one page or panel drawn quickly.
+
+Every page to redraw is drawn before any is written: a page that cannot be drawn stops the
+build with build/ untouched, and with --strict so does a page that warns.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomic import write_bytes
+from ..comic_files import png_bytes, write_cbz, write_page, write_pdf
+from ..config import load_config, with_prompt
+from ..draw import render_page
+from ..errors import InputError, Problem, rel, suggest
+from ..progress import Reporter
+from ..project import Project
+from ..rendering import RenderContext
+from ..steps import BuildState, code_hash, sha256_file, sha256_json
+from ..storyboard import LoadedStoryboard, load_cast, load_storyboard
+from ..theme import load_theme
+from .live import demo_traces
+
+STRICT_NOTE = "--strict: the warnings above are errors; no page was written"
+
+
+def render_context(project: Project, traces: dict[str, dict]) -> RenderContext:
+    c = project.config
+    return RenderContext(theme=project.theme, cast=project.cast, traces=traces, page_size=tuple(c.comic.page_size),
+                         seed=c.seed, book=c.book.model_dump())
+
+
+def page_inputs(state: BuildState, sb: LoadedStoryboard) -> dict[str, str]:
+    c = state.project.config
+    inputs = {
+        "storyboard": sha256_file(sb.path),
+        "cast": state.cast_hash,
+        "theme": state.theme_hash,
+        "code": code_hash(),
+        "settings": sha256_json({"page_size": c.comic.page_size, "dpi": c.comic.dpi, "seed": c.seed,
+                                 "book": c.book.model_dump()}),
+    }
+    for d in sb.board.demos:
+        inputs[f"demo:{d}"] = state.trace_hashes.get(d, "")
+    return inputs
+
+
+def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> None:
+    """One step per page (PNG, panels, transcript); then the PDF and CBZ that contain them.
+    only: just these storyboards (and no PDF or CBZ); skip: draw no page already on disk
+    (the slides and the site only need the panels to exist)."""
+    project = state.project
+    c = project.config
+    comic = state.out / "comic"
+    boards = [sb for sb in project.storyboards if not only or sb.name in only]
+    todo = []
+    warnings: dict[str, list[Problem]] = {}
+    for sb in boards:
+        inputs = page_inputs(state, sb)
+        if skip and (comic / "pages" / f"{sb.page_name}.png").exists():
+            continue
+        if state.up_to_date(f"page:{sb.name}", inputs):
+            warnings[sb.name] = state.manifest.warnings(f"page:{sb.name}")   # an unchanged page warns again
+        else:
+            todo.append((sb, inputs))
+    renders = {}
+    if todo:
+        ctx = render_context(project, state.traces)
+        for sb, inputs in todo:                  # render every page before writing any:
+            state.reporter.step(f"drawing {sb.page_name} ({rel(sb.path)})")
+            renders[sb.name] = render_page(sb, ctx)   # a bad page stops the build with build/ untouched
+            warnings[sb.name] = renders[sb.name].warnings
+    found = [w for sb in boards for w in warnings.get(sb.name, [])]
+    state.warnings += found
+    if found and state.strict:                   # --strict: a warning is an error, and nothing is written
+        raise InputError(found + [STRICT_NOTE])
+    for w in found:
+        state.reporter.warn(str(w))
+    if todo:
+        with state.reporter.steps(len(todo), "writing pages"):
+            for sb, inputs in todo:
+                state.reporter.step(f"writing {sb.page_name}")
+                outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, project.names)
+                state.done(f"page:{sb.name}", inputs, outputs, warnings.get(sb.name))
+    if skip or only:
+        return
+    _package(state)
+
+
+def _package(state: BuildState) -> None:
+    """comic.pdf (a bookmark per page) and comic.cbz, from the pages as written."""
+    project = state.project
+    c = project.config
+    comic = state.out / "comic"
+    pages = [(sb, comic / "pages" / f"{sb.page_name}.png") for sb in project.storyboards]
+    inputs = {f"page:{sb.page_name}": sha256_file(p) for sb, p in pages if p.exists()}
+    inputs["book"] = sha256_json(c.book.model_dump())
+    inputs["formats"] = ",".join(c.comic.formats)
+    inputs["code"] = code_hash("renderer/comic_files.py")
+    if pages and not state.up_to_date("comic:package", inputs):
+        outputs = []
+        titled = [(f"{sb.board.page}. {sb.board.title}" if sb.board.page else f"Cover: {sb.board.title}", p)
+                  for sb, p in pages]
+        if "pdf" in c.comic.formats:
+            state.reporter.step("writing comic.pdf")
+            outputs.append(write_pdf(titled, comic / "comic.pdf", c.comic.dpi, c.book.title, c.book.author))
+        if "cbz" in c.comic.formats:
+            state.reporter.step("writing comic.cbz")
+            outputs.append(write_cbz([(sb.board.page, sb.board.title, p) for sb, p in pages], comic / "comic.cbz",
+                                     title=c.book.title, author=c.book.author, language=c.book.language))
+        state.done("comic:package", inputs, outputs)
+
+
+def render_one(args) -> int:
+    """`novapress render`: one storyboard page (or one panel) into build/comic, for fast iteration."""
+    reporter = Reporter(quiet=args.quiet)
+    config, _ = load_config(Path.cwd())
+    if args.prompt is not None:
+        config = with_prompt(config, args.prompt)
+    path = Path(args.storyboard)
+    sb_dir = Path(config.comic.storyboards)
+    cast_path = (path.parent if (path.parent / "cast.yaml").exists() else sb_dir) / "cast.yaml"
+    cast, _ = load_cast(cast_path)
+    sb = load_storyboard(path, cast=cast, demos=config.demos)
+    if args.panel and args.panel not in [p.id for p in sb.board.panels]:
+        raise InputError(f"{rel(path)}: no panel '{args.panel}'{suggest(args.panel, [p.id for p in sb.board.panels])}")
+    project = Project(Path.cwd(), config, load_theme(config.comic.theme), cast, [sb])
+    traces = (demo_traces({d: config.demos[d] for d in sb.board.demos}, config, reporter=reporter)
+              if sb.board.demos else {})
+    render = render_page(sb, render_context(project, traces), only_panel=args.panel)
+    if render.warnings and getattr(args, "strict", False):
+        raise InputError(render.warnings + [STRICT_NOTE])        # --strict: nothing is written
+    for w in render.warnings:
+        reporter.warn(str(w))
+    comic = Path(args.out) / "comic"
+    if args.panel:
+        target = comic / "panels" / f"{sb.page_name}-{args.panel}.png"
+        write_bytes(target, png_bytes(render.panels[args.panel].image.convert("RGB"), config.comic.dpi))
+        reporter.info(f"wrote {rel(target)}")
+    else:
+        for p in write_page(sb, render, comic, config.comic.dpi, project.names):
+            reporter.info(f"wrote {rel(p)}")
+    return 0
