@@ -28,7 +28,8 @@ def build(args) -> int:
     demo = getattr(args, "demo", None)
     if demo is not None and args.prompt is None:
         raise InputError("--demo names the demo whose prompt --prompt replaces; give --prompt too")
-    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, demo=demo)
+    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, pptx=getattr(args, "pptx", None),
+                            demo=demo)
     project = load_project(config)
     stages, names = select_targets(args.targets, project)
     decks = []

@@ -247,9 +247,11 @@ class AuthorSession:
                 self._charts_for(ds.demos)
                 state = SimpleNamespace(out=self.out, traces=self.traces,
                                         project=SimpleNamespace(config=self.config))
-                update.written += build_deck(ds.path, self.out, context=deck_context(state, ds.demos),
-                                             formats=["html"], theme_dir=self.deck_theme_dir,
-                                             timeout=self.config.slides.timeout, reporter=Reporter(quiet=True))
+                written = build_deck(ds.path, self.out, context=deck_context(state, ds.demos), formats=["html"],
+                                     theme_dir=self.deck_theme_dir, timeout=self.config.slides.timeout,
+                                     reporter=Reporter(quiet=True), strict=self.strict)
+                update.written += written
+                update.warnings += written.warnings
             except (InputError, BuildError) as err:
                 update.errors += err.problems if isinstance(err, InputError) else [str(err)]
 

@@ -28,6 +28,7 @@ CHARTS = {
     "topk": ("topk_chart", ()),
     "temperatures": ("temperature_chart", ()),
     "steps-top_p": ("steps_chart", ("top_p",)),
+    "temperatures-slide": ("temperature_slide_chart", ()),   # for a 1280x720 slide: large labels
     "attention-heads": ("attention_heads_chart", ()),   # only for a demo that records every head
 }
 VARIANTS = {"dark": "", "light": "-light"}   # variant -> file name suffix
