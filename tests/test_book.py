@@ -33,7 +33,7 @@ BOARDS = sorted((ROOT / "storyboards").glob("page-*.yaml"))
 ZERO_PERCENT = re.compile(r"(?<![\d.,])0(?:\.0+)?%")
 # a storyboard's own Jinja left unrendered ("{{ q.prompt", "{% if"); a question may hold "{{ 7*7 }}"
 # and its tokens "␣{{", which are data
-UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_(]|\{%-?\s*(?:if|for|set|elif|else|end\w*|macro|include)\b")
+UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%-?\s*(?:if|for|set|elif|else|end\w*|macro|include)\b")
 
 
 def project(folder: Path, cache: Path, **model) -> Path:
