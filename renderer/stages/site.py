@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..project import Project
 from ..site import build_site, site_demos
-from ..steps import BuildState, code_hash, sha256_file, sha256_json
+from ..steps import BuildState, code_hash, fonts_hash, sha256_file, sha256_json
 
 
 def demos_for_site(project: Project) -> set[str]:
@@ -30,7 +30,8 @@ def site_stage(state: BuildState) -> None:
         "files": sha256_json({str(f.relative_to(out)): sha256_file(f) for f in files if f.exists()}),
         "theme": state.theme_hash,
         "book": config.book.title,
-        "code": code_hash("renderer/site", "renderer/stages/site.py"),
+        "fonts": fonts_hash(),
+        "code": code_hash("renderer.site", "renderer/stages/site.py"),
     }
     if state.up_to_date("site", inputs):
         return
