@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .atomic import write_text
+from .atomic import sweep, write_text
 from .errors import Problem
 from .fonts import FALLBACKS, FAMILIES, font_path
 from .progress import Reporter
@@ -258,8 +258,10 @@ class BuildState:
     @classmethod
     def open(cls, project: Project, out: Path, reporter: Reporter, *, force: bool = False,
              strict: bool = False) -> "BuildState":
-        """A build into `out`, knowing what the last one made there."""
+        """A build into `out`, knowing what the last one made there (and rid of the temporaries a
+        build that was killed left in it)."""
         out.mkdir(parents=True, exist_ok=True)
+        sweep(out)
         return cls(project, out, Manifest.load(out), reporter, strict=strict, force=force)
 
     def up_to_date(self, step: str, inputs: dict[str, str]) -> bool:
