@@ -70,7 +70,7 @@ $(STAMP): pyproject.toml $(LOCK) package-lock.json
 	@$(MAKE) --no-print-directory browser
 	@touch $(STAMP)
 
-# marp-cli needs Chrome, Chromium or Firefox for PDF, PNG and PPTX.
+# marp-cli needs Chrome, Chromium or Firefox for PDF, PNG and PPTX (and LibreOffice for an editable PPTX).
 .PHONY: browser
 browser:
 	@if [ -n "$$CHROME_PATH" ]; then \
@@ -85,3 +85,12 @@ browser:
 	fi
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! { command -v pdftoppm >/dev/null && [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; }; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji poppler-utils >/dev/null; fi
+	@# LibreOffice Impress: marp-cli's editable PPTX (slides.pptx: editable). Optional: without it
+	@# the deck's PPTX is slide pictures, and the build says so in one line.
+	@if [ -n "$$SOFFICE_PATH" ] || command -v soffice >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "novapress: installing LibreOffice Impress for the editable PPTX (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-impress >/dev/null; \
+	else \
+	  echo "novapress: no LibreOffice: the deck's PPTX will be slide pictures (for an editable one: sudo apt-get install libreoffice-impress)"; \
+	fi

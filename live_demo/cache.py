@@ -30,7 +30,7 @@ from .errors import ModelLoadError
 from .models import ModelChoice, fallback_choice, fallback_warning, resolve_local, resolve_model
 from .spec import DemoSpec
 
-TRACE_FORMAT = 4  # bump when a trace's shape or meaning changes: every cached trace is then stale
+TRACE_FORMAT = 5  # bump when a trace's shape or meaning changes: every cached trace is then stale
 
 
 def library_versions() -> dict[str, str | None]:

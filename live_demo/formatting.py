@@ -70,12 +70,43 @@ def megabytes(n_bytes: float) -> str:
     return f"{mb:.1f} MB"
 
 
+def data_size(n_bytes: float) -> str:
+    """A size from bytes up, each in the unit that reads best: "512 bytes", "46 KB", "1.6 MB",
+    "538 MB", "13 GB" (megabytes' rule from 1 MB up)."""
+    n = float(n_bytes)
+    if n < 1000:
+        return f"{n:.0f} bytes"
+    if n < 1e6:
+        kb = n / 1e3
+        return f"{kb:.1f} KB" if kb < 10 else f"{kb:.0f} KB"
+    return megabytes(n)
+
+
 def seconds(s: float) -> str:
     """A duration: "12 ms" under a second, "1.23 s" above."""
     s = float(s)
     if s < 1:
         return f"{s * 1000:.0f} ms"
     return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
+
+
+def value(x: float, digits: int = 3) -> str:
+    """A number inside a tensor (an embedding, an activation), with `digits` significant digits
+    and a true minus sign: 0.012345 -> "0.0123", -1.2345 -> "\u22121.23", 123.456 -> "123",
+    4321.5 -> "4322" (never an exponent); a value that rounds to zero reads "0"."""
+    v = float(x)
+    if not math.isfinite(v):
+        return str(v)
+    if v == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(v)))
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{abs(v):.{decimals}f}"
+    if float(text) >= 10 ** (magnitude + 1) and decimals > 0:   # 9.996 -> "10.0", not "10.00"
+        text = f"{abs(v):.{decimals - 1}f}"
+    if float(text) == 0:
+        return "0"
+    return ("\u2212" if v < 0 else "") + text
 
 
 def shape_text(dims, brackets: str = "()") -> str:

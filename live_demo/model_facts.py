@@ -1,10 +1,14 @@
 """The model's facts, read from its config and modules (trace field `model`): sizes, positions,
-normalisation, feed-forward kind, special tokens and the ids that end generation. A page
+normalisation, feed-forward kind, special tokens, the ids that end generation, its stages
+(embeddings, blocks, final norm) and the transformers classes they are made of. A page
 states architecture from these, never from prose written for one model.
 """
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
+import sys
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -58,6 +62,23 @@ def _blocks(model: Any) -> torch.nn.ModuleList | None:
         if isinstance(module, torch.nn.ModuleList) and len(module) == n_layers:
             return module
     return None
+
+
+def model_stages(model: Any) -> list[tuple[str, torch.nn.Module]]:
+    """(stage name, module) for embeddings, every block and the final norm, found
+    structurally so GPT-2 (wte, h, ln_f) and Llama-like models (embed_tokens, layers,
+    norm) both work."""
+    stages = [("embeddings", model.get_input_embeddings())]
+    children = list(model.base_model.named_children())
+    n_layers = model.config.num_hidden_layers
+    for i, (_name, module) in enumerate(children):
+        if isinstance(module, torch.nn.ModuleList) and len(module) == n_layers:
+            stages += [(f"block {j}", block) for j, block in enumerate(module)]
+            norm = next((m for _n, m in children[i + 1:] if type(m).__name__.endswith("Norm")), None)
+            if norm is not None:
+                stages.append(("final norm", norm))
+            break
+    return stages
 
 
 def positions_kind(model: Any) -> str:
@@ -176,7 +197,44 @@ def model_info(loaded: LoadedModel) -> dict:
         "ffn": ffn_phrase(model, d_model, d_ff, activation), "tied_embeddings": tied_embeddings(model),
         "chat_template": has_chat_template(tokenizer), "special_tokens": special_tokens(tokenizer),
         "eos_ids": stop_ids(model, tokenizer),
+        "n_kv_heads": int(getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads),
+        "head_dim": int(getattr(cfg, "head_dim", None) or d_model // int(cfg.num_attention_heads)),
+        "classes": module_classes(model),
     }
+
+
+def _class_entry(module: Any, path: str) -> dict:
+    """Where a module's class is written: its Python module, class name, source file (relative
+    to the installed package's parent folder) and line, and where it sits in the model."""
+    cls = type(module)
+    entry = {"module": cls.__module__, "name": cls.__name__, "path": path, "file": None, "line": None}
+    try:
+        source = inspect.getsourcefile(cls)
+        top = sys.modules[cls.__module__.split(".")[0]]
+        root = Path(top.__file__).resolve().parent.parent
+        entry["file"] = Path(source).resolve().relative_to(root).as_posix()
+        entry["line"] = inspect.getsourcelines(cls)[1]
+    except (TypeError, OSError, ValueError, KeyError, AttributeError):
+        pass   # a class defined outside a package file (built at run time): module and name still say where
+    return entry
+
+
+def module_classes(model: Any) -> dict:
+    """The classes each stage of this model is made of, found from its modules (never named for
+    one architecture): the whole model, the embedding table, one block, its attention and
+    feed-forward parts, the final norm and the output layer (lm_head)."""
+    names = {id(m): n for n, m in model.named_modules()}
+    found: dict[str, Any] = {"model": model, "embeddings": model.get_input_embeddings()}
+    blocks = _blocks(model)
+    if blocks is not None and len(blocks):
+        found["block"] = blocks[0]
+        children = list(blocks[0].named_children())
+        found["attention"] = next((m for n, m in children if "att" in n.lower()), None)
+        found["mlp"] = next((m for n, m in children if any(k in n.lower() for k in ("mlp", "ffn", "feed_forward"))),
+                            None)
+    found["norm"] = next((m for stage, m in model_stages(model) if stage == "final norm"), None)
+    found["lm_head"] = model.get_output_embeddings()
+    return {stage: _class_entry(m, names.get(id(m), "")) for stage, m in found.items() if m is not None}
 
 
 def versions() -> dict:

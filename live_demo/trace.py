@@ -20,7 +20,7 @@ from transformers import GenerationConfig
 from .encoding import model_input, padded_batch, special_ids, token_entry, token_pieces
 from .errors import DemoInputError
 from .loading import LoadedModel
-from .model_facts import as_ids, context_length, model_info, stop_ids, versions
+from .model_facts import as_ids, context_length, model_info, model_stages, stop_ids, versions
 from .spec import DemoSpec
 from .tokenizers import compare
 
@@ -30,41 +30,58 @@ SIGNIFICANT = 6           # digits kept in every float, so the JSON is stable
 
 # ---------------------------------------------------------------- forward pass with shapes
 
-def _stages(model: Any) -> list[tuple[str, torch.nn.Module]]:
-    """(stage name, module) for embeddings, every block and the final norm, found
-    structurally so GPT-2 (wte, h, ln_f) and Llama-like models (embed_tokens, layers,
-    norm) both work."""
-    stages = [("embeddings", model.get_input_embeddings())]
-    children = list(model.base_model.named_children())
-    n_layers = model.config.num_hidden_layers
-    for i, (_name, module) in enumerate(children):
-        if isinstance(module, torch.nn.ModuleList) and len(module) == n_layers:
-            stages += [(f"block {j}", block) for j, block in enumerate(module)]
-            norm = next((m for _n, m in children[i + 1:] if type(m).__name__.endswith("Norm")), None)
-            if norm is not None:
-                stages.append(("final norm", norm))
-            break
-    return stages
+SAMPLED_STAGES = ("embeddings", "block 0", "final norm")   # where a few real values are recorded
+SAMPLE_VALUES = 4                                           # how many: the first numbers of one token's vector
 
 
-def forward_with_shapes(model: Any, input_ids: torch.Tensor) -> tuple[list[dict], torch.Tensor]:
-    """One forward pass; returns the shape at every stage and the last position's logits."""
-    seen: dict[str, list[int]] = {}
-    hooks = []
-    for stage, module in _stages(model):
-        def hook(_m, _inp, out, stage=stage):
+class ForwardRecorder:
+    """Forward hooks on every stage that keep the FIRST call's output shape, and the first
+    SAMPLE_VALUES numbers of one position's vector at SAMPLED_STAGES. The first call is the
+    forward pass over the whole input (generate's prefill too); later calls are ignored."""
+
+    def __init__(self, model: Any, position: int = 0):
+        self.position = position
+        self.shapes: dict[str, list[int]] = {}
+        self.values: dict[str, list[float]] = {}
+        self.order = [stage for stage, _m in model_stages(model)]
+        self._hooks = [module.register_forward_hook(self._hook(stage)) for stage, module in model_stages(model)]
+
+    def _hook(self, stage: str):
+        def hook(_m, _inp, out):
+            if stage in self.shapes:
+                return
             tensor = out if torch.is_tensor(out) else next(t for t in out if torch.is_tensor(t))
-            seen.setdefault(stage, list(tensor.shape))
-        hooks.append(module.register_forward_hook(hook))
+            self.shapes[stage] = list(tensor.shape)
+            if stage in SAMPLED_STAGES and tensor.dim() == 3 and tensor.shape[1] > self.position:
+                self.values[stage] = [float(v) for v in tensor[0, self.position, :SAMPLE_VALUES].tolist()]
+        return hook
+
+    def remove(self) -> None:
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+
+    def stage_shapes(self) -> list[dict]:
+        return [{"stage": s, "shape": self.shapes[s]} for s in self.order if s in self.shapes]
+
+    def samples(self, token: dict | None) -> dict:
+        """The trace's `samples`: which token, and its first numbers at each sampled stage."""
+        return {"position": self.position, "token": token, "count": SAMPLE_VALUES,
+                "values": [{"stage": s, "values": self.values[s]} for s in SAMPLED_STAGES if s in self.values]}
+
+
+def forward_with_shapes(model: Any, input_ids: torch.Tensor, sample_at: int = 0,
+                        sample_token: dict | None = None) -> tuple[list[dict], torch.Tensor, dict]:
+    """One forward pass; returns the shape at every stage, the last position's logits, and
+    a few real values of position `sample_at` at the sampled stages."""
+    recorder = ForwardRecorder(model, sample_at)
     try:
         out = model(input_ids, use_cache=False)
     finally:
-        for h in hooks:
-            h.remove()
-    shapes = [{"stage": "input_ids", "shape": list(input_ids.shape)}]
-    shapes += [{"stage": s, "shape": seen[s]} for s, _m in _stages(model) if s in seen]
-    shapes.append({"stage": "logits", "shape": list(out.logits.shape)})
-    return shapes, out.logits[0, -1]
+        recorder.remove()
+    shapes = [{"stage": "input_ids", "shape": list(input_ids.shape)}, *recorder.stage_shapes(),
+              {"stage": "logits", "shape": list(out.logits.shape)}]
+    return shapes, out.logits[0, -1], recorder.samples(sample_token)
 
 
 # ---------------------------------------------------------------- next token
@@ -250,12 +267,14 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
     input_ids = torch.tensor([inp.ids])
     info = model_info(loaded)
     with torch.inference_mode():
-        shapes, last_logits = forward_with_shapes(model, input_ids)
+        first = inp.question_span[0]
+        sample_token = {"id": inp.tokens[0]["id"], "display": inp.tokens[0]["display"]} if inp.tokens else None
+        shapes, last_logits, samples = forward_with_shapes(model, input_ids, first, sample_token)
         all_tokens = inp.chat["tokens"] if inp.chat else inp.tokens
         trace = {
             "demo": name, "model": info, "versions": versions(), "seed": seed,
             "prompt": spec.prompt, "params": spec.model_dump(mode="json"), "tokens": inp.tokens, "chat": inp.chat,
-            "shapes": shapes, "next_token": next_token(tokenizer, last_logits, spec),
+            "shapes": shapes, "samples": samples, "next_token": next_token(tokenizer, last_logits, spec),
             "strategies": run_strategies(model, tokenizer, input_ids, spec, seed, eos_ids=info["eos_ids"]),
             "attention": (attention_map(loaded, input_ids, all_tokens, *spec.attention, question_span=inp.question_span)
                           if spec.attention else None),

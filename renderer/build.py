@@ -68,7 +68,7 @@ def plan(project: Project, targets: Targets) -> Plan:
 def build(args) -> int:
     reporter = Reporter(quiet=args.quiet)
     # 1. load and check everything; nothing has run or been written yet
-    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback)
+    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, pptx=getattr(args, "pptx", None))
     project = load_project(config)
     targets = select_targets(args.targets, project)
     todo = plan(project, targets)

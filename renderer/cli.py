@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="rebuild outputs even when their inputs did not change")
     b.add_argument("--strict", action="store_true",
                    help="treat a page's layout warnings as errors: exit 2 and write nothing")
+    b.add_argument("--pptx", choices=("image", "editable"),
+                   help="the deck's PPTX: slide pictures, or editable text boxes (needs LibreOffice); "
+                        "default: slides.pptx in novapress.yaml")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
     r = sub.add_parser("render", help="render one storyboard page (or one panel) quickly")

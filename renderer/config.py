@@ -6,7 +6,7 @@ every problem at once (see renderer.yamlsrc).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -43,8 +43,19 @@ class ComicConfig(Strict):
 class SlidesConfig(Strict):
     sources: str = Field("slides", description="Folder of Marp Markdown decks.")
     theme_dir: str = Field("slides/themes", description="Folder of Marp theme CSS files.")
-    formats: list[Literal["html", "pdf", "pptx", "png"]] = Field(["html", "pdf", "pptx", "png"], description="Deck outputs to build.")
+    formats: list[Literal["html", "pdf", "pptx", "pptx-editable", "png"]] = Field(
+        ["html", "pdf", "pptx", "png"], description="Deck outputs to build.")
+    pptx: Literal["image", "editable"] = Field(
+        "image", description="PPTX of slide pictures, or editable text boxes (marp-cli --pptx-editable; needs LibreOffice).")
     timeout: float = Field(300, gt=0, description="Seconds a single marp-cli run may take.")
+
+    @model_validator(mode="after")
+    def _pptx_kind_in_formats(self):
+        # The kind of PPTX is carried in the format list ("pptx-editable"), so everything keyed on
+        # the formats (the deck step's inputs, the browser preflight, marp's options) follows it.
+        if self.pptx == "editable":
+            self.formats = list(dict.fromkeys("pptx-editable" if f == "pptx" else f for f in self.formats))
+        return self
 
 
 class SiteConfig(Strict):
@@ -84,18 +95,35 @@ class ProjectConfig(Strict):
         return self
 
 
-def load_config(root: Path) -> tuple[ProjectConfig, Source | None]:
-    """Read <root>/novapress.yaml (all defaults when absent)."""
+def _with_settings(data: dict, settings: dict[str, Any]) -> dict:
+    """`data` with `settings` ({"slides.pptx": "editable"}: dotted paths into novapress.yaml) over it."""
+    for dotted, value in settings.items():
+        *parents, key = dotted.split(".")
+        node = data
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[key] = value
+    return data
+
+
+def load_config(root: Path, settings: dict[str, Any] | None = None) -> tuple[ProjectConfig, Source | None]:
+    """Read <root>/novapress.yaml (all defaults when absent), with `settings` over it: what the
+    command line asked of this run, e.g. {"slides.pptx": "editable"} for `--pptx editable`
+    (dotted paths into the file; a None value is not given). They are applied before the file is
+    validated, so whatever a setting implies (slides.pptx -> the PPTX format) follows it."""
+    settings = {k: v for k, v in (settings or {}).items() if v is not None}
     path = root / CONFIG_NAME
     if not path.exists():
-        return ProjectConfig(), None
+        return ProjectConfig.model_validate(_with_settings({}, settings)), None
     data, src = load_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(Problem(rel(path), 1, 1, "the config must be a mapping of settings"))
     try:
-        return ProjectConfig.model_validate(data), src
+        return ProjectConfig.model_validate(_with_settings(data, settings)), src
     except ValidationError as err:
         raise InputError(validation_problems(err, src, ProjectConfig)) from None
 

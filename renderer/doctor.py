@@ -14,8 +14,8 @@ from pathlib import Path
 from live_demo.models import model_status
 
 from .config import load_config
-from .deck.marp import find_browser, find_marp, marp_version
-from .errors import BuildError
+from .deck.marp import find_browser, find_marp, find_soffice, marp_version, soffice_version
+from .errors import BuildError, InputError
 from .fonts import FAMILIES, font_path
 
 
@@ -44,6 +44,7 @@ def rows() -> list[tuple[str, bool, str]]:
         out.append((dist, v is not None, v or "not installed: run 'make deps'"))
     out.append(_marp_row())
     out.append(_browser_row())
+    out.append(_libreoffice_row())
 
     missing = []
     for family in FAMILIES:
@@ -64,6 +65,22 @@ def rows() -> list[tuple[str, bool, str]]:
     n = len(list(cache.rglob("*.json"))) if cache.exists() else 0
     out.append(("live trace cache", True, f"{cache} ({n} cached traces)"))
     return out
+
+
+def _libreoffice_row() -> tuple[str, bool, str]:
+    """LibreOffice, for the editable PPTX; optional (without it the PPTX is slide pictures)."""
+    try:
+        config, _ = load_config(Path.cwd())
+        wanted = config.slides.pptx == "editable"
+    except InputError:        # a broken novapress.yaml is reported by the rows below
+        wanted = False
+    exe = find_soffice()
+    if exe:
+        return ("LibreOffice (editable PPTX)", True, f"{soffice_version(exe)} ({exe})"
+                + ("; slides.pptx: editable" if wanted else "; slides.pptx: image, --pptx editable to use it"))
+    detail = "not found: the deck's PPTX is slide pictures (apt-get install libreoffice-impress, or set SOFFICE_PATH)"
+    # only missing when the project asks for an editable PPTX
+    return ("LibreOffice (editable PPTX)", not wanted, detail + ("; slides.pptx: editable asks for it" if wanted else ""))
 
 
 def _marp_row() -> tuple[str, bool, str]:

@@ -227,9 +227,18 @@ def fit_block(text: str, family: str, box_w: float, box_h: float, *, max_size: f
 
 # --- drawing --------------------------------------------------------------------------------
 
+# The image remembers the smallest text lettered on it (px, in image.info), so what shows it
+# smaller (a panel on a slide) can tell whether it stays legible; PNGs carry it as a text chunk.
+MIN_TEXT_KEY = "novapress:min-text-px"
+
+
 def draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, x: float, y: float, fill: str,
                align: str = "center", stroke: tuple[int, str] | None = None) -> None:
     """Draw the block with its top-left at (x, y)."""
+    image = getattr(draw, "_image", None)
+    if image is not None and any(line.strip() for line in block.lines):
+        known = image.info.get(MIN_TEXT_KEY)
+        image.info[MIN_TEXT_KEY] = min(float(known), block.size) if known is not None else float(block.size)
     features = NO_LIGATURES if block.mono else None
     kwargs = {"stroke_width": stroke[0], "stroke_fill": stroke[1]} if stroke else {}
     for i, (line, w) in enumerate(zip(block.lines, block.widths)):

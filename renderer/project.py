@@ -37,9 +37,10 @@ class Project:
         return {d for sb in self.storyboards for d in sb.board.demos}
 
 
-def project_config(*, prompt: str | None = None, no_fallback: bool = False) -> ProjectConfig:
-    """novapress.yaml of the working directory, with the command line's --prompt and --no-fallback."""
-    config, _ = load_config(Path.cwd())
+def project_config(*, prompt: str | None = None, no_fallback: bool = False, pptx: str | None = None) -> ProjectConfig:
+    """novapress.yaml of the working directory, with the command line's --prompt, --no-fallback
+    and --pptx."""
+    config, _ = load_config(Path.cwd(), {"slides.pptx": pptx})
     if prompt is not None:
         config = with_prompt(config, prompt)
     if no_fallback:

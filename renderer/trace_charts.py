@@ -6,6 +6,12 @@ disturb anything else in the process. PNG or SVG by the path's suffix, with fixe
 metadata and SVG hash salt, so the same trace gives the same bytes. Every chart
 names the model that produced its numbers. Which charts a build writes, and their file
 names, are renderer.stages.live's.
+
+Each PNG says how small its smallest text is, in its own pixels (text chunk
+`novapress:min-text-px`), so a slide that shows it can check the text stays legible at
+the size shown. `*_slide_*` charts are drawn for a 1280x720 slide: fewer, larger labels,
+sized in slide pixels (a figure inch is 100 slide pixels; the PNG has twice that for
+sharpness) so that none is smaller than SLIDE_MIN_PX when shown at its width.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 import matplotlib
+import matplotlib.text
 import matplotlib.ticker
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -24,6 +31,7 @@ from matplotlib.figure import Figure
 
 from live_demo.formatting import elide_line, pct
 
+from .lettering import MIN_TEXT_KEY
 from .theme import Theme
 
 Variant = Literal["dark", "light"]
@@ -34,6 +42,7 @@ MONO = {"fontfamily": TOKEN_FONT, "fontfeatures": ["-liga", "-calt"]}
 FONT_FILES = {"JetBrains Mono": ("fontpkg_jetbrains_mono", "JetBrainsMono[wght].ttf"),
               "Exo 2": ("fontpkg_exo_2", "Exo2[wght].ttf")}
 DPI = 200
+SLIDE_MIN_PX = 20      # the slide charts' smallest text, in slide pixels (the deck's floor is 18)
 STRATEGY_TITLES = {"greedy": "Greedy decoding", "top_k": "Top-k sampling", "top_p": "Top-p (nucleus) sampling",
                    "beam": "Beam search"}
 
@@ -98,7 +107,8 @@ def save(fig: Figure, path: str | Path) -> Path:
     kind = path.suffix.lower().lstrip(".")
     if kind not in ("png", "svg"):
         raise ValueError(f"chart path must end in .png or .svg, not {path.name}")
-    metadata = {"Software": None} if kind == "png" else {"Date": None, "Creator": "novapress"}
+    metadata = {"Software": None, MIN_TEXT_KEY: f"{min_text_px(fig):.1f}"} if kind == "png" else \
+        {"Date": None, "Creator": "novapress"}
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": "novapress", "svg.fonttype": "path"}):
         fig.savefig(buf, format=kind, metadata=metadata, facecolor=fig.get_facecolor())
@@ -107,6 +117,18 @@ def save(fig: Figure, path: str | Path) -> Path:
     tmp.write_bytes(buf.getvalue())
     os.replace(tmp, path)
     return path
+
+
+def min_text_px(fig: Figure) -> float:
+    """The size of the smallest visible text in the figure, in the pixels of its PNG."""
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes) * fig.dpi / 72 if sizes else 0.0
+
+
+def _slide_pt(px: float) -> float:
+    """Font size in points for text `px` slide pixels high on a slide chart."""
+    return px * 72 / 100
 
 
 def _bars(ax, labels: list[str], probs: list[float], colors: dict, highlight: int | None = 0,
@@ -141,6 +163,11 @@ def topk_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "
 def temperature_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
     """The same top-k tokens at each temperature, side by side on one scale."""
     return save(temperature_figure(trace, theme, variant), path)
+
+
+def temperature_slide_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
+    """temperature_chart drawn for a slide: the five likeliest tokens, large labels."""
+    return save(temperature_slide_figure(trace, theme, variant), path)
 
 
 def steps_chart(trace: dict, strategy: str, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
@@ -181,6 +208,49 @@ def temperature_figure(trace: dict, theme: Theme, variant: Variant = "dark") -> 
         ax.set_title(f"T = {t:g}  ({mood})", fontsize=11, color=colors["text"], fontfamily=TITLE_FONT, loc="left")
     _frame(fig, f"Temperature reshapes the same {n} candidates",
            f"softmax(logits / T) after \u201c{elide_line(trace['prompt'], 48)}\u201d", trace, colors)
+    return fig
+
+
+def temperature_slide_figure(trace: dict, theme: Theme, variant: Variant = "dark", *, width_px: int = 1160,
+                             height_px: int = 470, tokens: int = 5) -> Figure:
+    """The likeliest `tokens` first tokens at each temperature, side by side on one 0-100% scale,
+    for a slide area of width_px x height_px slide pixels; no text under SLIDE_MIN_PX."""
+    colors = chart_colors(theme, variant)
+    panels = trace["next_token"]["temperatures"]
+    order = [t["id"] for t in trace["next_token"]["top"]][:tokens]
+    register_fonts()
+    fig = Figure(figsize=(width_px / 100, height_px / 100), dpi=DPI, facecolor=colors["background"])
+    FigureCanvasAgg(fig)
+    label_pt, value_pt, small_pt = _slide_pt(24), _slide_pt(22), _slide_pt(SLIDE_MIN_PX)
+    left = 190 / width_px                       # room for the token labels
+    gap = 40 / width_px
+    top, bottom = 70 / height_px, 44 / height_px
+    width = (1 - left - 0.01 - gap * (len(panels) - 1)) / max(len(panels), 1)
+    for i, panel in enumerate(panels):
+        by_id = {t["id"]: t for t in panel["top"]}
+        entries = [by_id[j] for j in order if j in by_id]
+        ax = fig.add_axes((left + i * (width + gap), bottom, width, 1 - top - bottom))
+        ys = list(range(len(entries)))[::-1]
+        probs = [t["prob"] for t in entries]
+        ax.barh(ys, probs, color=[colors["accent"] if k == 0 else colors["bar"] for k in range(len(entries))],
+                height=0.66)
+        ax.set_xlim(0, 1.0)
+        ax.set_ylim(-0.6, len(entries) - 0.4)
+        ax.set_yticks(ys, [elide_line(_token_label(t), 9) for t in entries] if i == 0 else [""] * len(entries),
+                      **MONO, fontsize=label_pt, color=colors["text"])
+        for y, p in zip(ys, probs):
+            inside = p > 0.55       # a long bar carries its number inside, a short one after it
+            ax.text(p - 0.02 if inside else p + 0.02, y, pct(p), va="center", ha="right" if inside else "left",
+                    fontsize=value_pt, color=colors["on_alternative"] if inside else colors["text"], **MONO)
+        ax.set_xticks([0, 0.5], ["0", "50%"])
+        _style_axes(ax, colors)
+        ax.tick_params(axis="x", labelsize=small_pt)
+        t = panel["t"]
+        mood = "sharper" if t < 1 else "flatter" if t > 1 else "as trained"
+        ax.set_title(f"T = {t:g} ({mood})", fontsize=label_pt, color=colors["text"], fontfamily=TITLE_FONT,
+                     loc="left", pad=10)
+    fig.text(0.995, 0.99, model_line(trace), ha="right", va="top", fontsize=small_pt, color=colors["muted"],
+             **MONO)
     return fig
 
 

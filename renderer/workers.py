@@ -35,7 +35,18 @@ def pool():
 def run_all(fn, items: list) -> list:
     """fn over items, in worker processes when there are two or more items, in order."""
     p = pool() if len(items) > 1 else None
-    return list(p.map(fn, items) if p else map(fn, items))
+    if not p:
+        return list(map(fn, items))
+    # The pool outlives one build and keeps the folder it was forked in: each job runs in the
+    # caller's folder now, so relative paths (build/...) land where the caller means.
+    cwd = os.getcwd()
+    return list(p.map(_in_folder, [(cwd, fn, item) for item in items]))
+
+
+def _in_folder(job: tuple):
+    cwd, fn, item = job
+    os.chdir(cwd)
+    return fn(item)
 
 
 def shutdown() -> None:

@@ -1,4 +1,4 @@
-"""Part 2 of the talk deck (seed 002: the pipeline as a service) follows the trace it is given.
+"""Part 2 of the talk deck (the pipeline as a service) follows the trace it is given.
 
 HTML only (no browser), built from the fixture traces with the optional parts of a trace
 (timing, batch) filled in or left out, and with model output that holds newlines.
@@ -67,14 +67,15 @@ def decks(tmp_path_factory):
     q["strategies"]["top_k"]["text"] = " Line one.\n\nLine | two"
     bare = copy.deepcopy(base)
     bare["demos"]["question"]["model"]["source"] = "hub"
+    bare["demos"]["question"]["timing"] = bare["demos"]["question"]["batch"] = None
     return full, build(full, out), bare, build(bare, out)
 
 
 def test_kv_cache_slide_shows_the_measured_speedup(decks):
     full, page, _, bare_page = decks
     kv = text_of(slide(page, "KV Caching"))
-    assert "×2.5 faster" in kv and "2.00 s" in kv and "0.80 s" in kv
-    assert "measured on the build machine (2 CPU cores)" in kv
+    assert "×2.5 faster" in kv and "2.00 s" in kv and "800 ms" in kv
+    assert "measured on 2 CPU cores" in kv
     assert "bar fast w40" in slide(page, "KV Caching")  # 0.8 s of 2.0 s
     assert "faster" not in text_of(slide(bare_page, "KV Caching"))  # nothing measured, nothing claimed
 
@@ -84,15 +85,17 @@ def test_batching_slide_shows_the_padded_batch(decks):
     batching = slide(page, "Batching")
     rows = re.findall(r'<div class="tokens">(.*?)</div>', batching, flags=re.S)
     assert len(rows) == 2
-    assert re.findall(r'<span class="i">(\d+)</span>', rows[1]) == ["2", "2", "2", "26843", "17"]  # left-padded
-    assert rows[1].count('class="tok pad"') == 3 and 'class="tok pad"' not in rows[0]
+    # left-padded: the padding first, counted in one cube, then the prompt's own tokens
+    assert re.findall(r'<span class="i">(\d+)</span>', rows[1]) == ["2", "26843", "17"]
+    assert "PAD×3" in text_of(rows[1]) and 'class="tok pad"' not in rows[0]
     assert "[2, 5]" in text_of(batching)
     assert 'class="tok' not in slide(bare_page, "Batching")
 
 
 def test_quantization_names_the_4bit_file_only_for_the_fallback(decks):
     _, page, _, bare_page = decks
-    assert "4-bit GGUF file" in text_of(slide(page, "Quantization"))
+    assert "4-bit file" in text_of(slide(page, "Quantization"))
+    assert "4-bit file" not in text_of(slide(bare_page, "Quantization"))
     assert "GGUF" not in text_of(slide(bare_page, "Quantization"))
     assert "GGUF" not in text_of(bare_page)
 
@@ -101,8 +104,8 @@ def test_decoding_slide_shows_each_strategy_and_survives_newlines(decks):
     full, page, _, _ = decks
     q = full["demos"]["question"]
     decoding = slide(page, "Decoding Strategies")
-    assert decoding.count("<tr>") == 6  # header + five methods: a newline in model output ended no row
+    assert decoding.count("<tr>") == 5  # header + four methods: a newline in model output ended no row
     shown = text_of(decoding)
     assert "Line one.\u23ce\u23ceLine | two" in shown
-    for name in ("greedy", "beam", "top_p"):
-        assert q["strategies"][name]["text"].strip() in shown
+    for name in ("greedy", "beam", "top_p"):       # shortened with "…" when long
+        assert " ".join(q["strategies"][name]["text"].split())[:50] in " ".join(shown.split())

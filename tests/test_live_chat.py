@@ -128,8 +128,11 @@ def test_the_ask_box_builds_the_same_input_and_streams_the_traces_tokens(smollm2
     assert [t["prob"] for t in tokens] == [s["prob"] for s in steps]
     assert tokens[-1]["special"] is True and done[0] == "done" and done[1]["stopped"] == "eos"
     assert done[1]["text"] == trace["strategies"]["top_p"]["text"] == "The capital of France is Paris."
-    assert start["chat"] is True and start["input_tokens"] == len(trace["chat"]["tokens"])
-    assert start["prompt_tokens"] == [{"display": t["display"], "id": t["id"]} for t in trace["tokens"]]
+    assert start["chat"]["question_span"] == trace["chat"]["question_span"]
+    assert start["n_input"] == len(trace["chat"]["tokens"]) == len(start["chat"]["tokens"])
+    assert [(t["id"], t["display"]) for t in start["tokens"]] == [(t["id"], t["display"]) for t in trace["tokens"]]
+    assert start["chat"]["system"] == trace["chat"]["system"]
+    assert done[1]["end_token"]["id"] in trace["model"]["eos_ids"]
     # cut by the limit: said so
     cut = list(engine.stream(FRANCE, 3))
     assert cut[-1][1]["stopped"] == "length" and sum(k == "token" for k, _ in cut) == 3

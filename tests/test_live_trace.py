@@ -176,6 +176,39 @@ def test_gpt2_facts_come_from_its_config_and_modules(trace):
     assert m["eos_ids"] == [50256]
 
 
+def test_classes_say_where_each_stage_lives_in_code(trace, tiny_gpt2):
+    classes = trace["model"]["classes"]
+    assert set(classes) == {"model", "embeddings", "block", "attention", "mlp", "norm", "lm_head"}
+    model = tiny_gpt2.model
+    assert classes["model"]["name"] == type(model).__name__ == "GPT2LMHeadModel"
+    block = model.transformer.h[0]
+    assert (classes["block"]["module"], classes["block"]["name"]) == (type(block).__module__, type(block).__name__)
+    assert classes["attention"]["name"] == type(block.attn).__name__ and classes["attention"]["path"] == "transformer.h.0.attn"
+    assert classes["mlp"]["name"] == type(block.mlp).__name__ and classes["embeddings"]["path"] == "transformer.wte"
+    assert classes["norm"]["path"] == "transformer.ln_f" and classes["lm_head"]["path"] == "lm_head"
+    source = classes["block"]["file"]
+    assert source == classes["block"]["module"].replace(".", "/") + ".py"
+    import pathlib
+
+    import transformers
+    lines = (pathlib.Path(transformers.__file__).parent.parent / source).read_text().splitlines()
+    assert lines[classes["block"]["line"] - 1].startswith(f"class {classes['block']['name']}(")
+    assert trace["model"]["n_kv_heads"] == trace["model"]["n_heads"] == 2 and trace["model"]["head_dim"] == 32
+
+
+def test_samples_are_the_first_values_of_the_first_question_token(trace, tiny_gpt2):
+    samples = trace["samples"]
+    assert samples["position"] == 0 and samples["token"] == {"id": 2437, "display": "How"}
+    assert [v["stage"] for v in samples["values"]] == ["embeddings", "block 0", "final norm"]
+    model = tiny_gpt2.model
+    with torch.inference_mode():
+        out = model(torch.tensor([[2437, 857, 9552, 670, 30]]), output_hidden_states=True)
+    embedded = model.transformer.wte.weight[2437, :4].tolist()
+    assert samples["values"][0]["values"] == pytest.approx(embedded, rel=1e-4)
+    assert samples["values"][1]["values"] == pytest.approx(out.hidden_states[1][0, 0, :4].tolist(), rel=1e-4)
+    assert samples["values"][2]["values"] == pytest.approx(out.hidden_states[-1][0, 0, :4].tolist(), rel=1e-4)
+
+
 def test_without_a_chat_template_the_bare_prompt_runs(trace):
     assert trace["chat"] is None and trace["params"]["chat"] is None and trace["params"]["min_new_tokens"] == 0
     assert trace["shapes"][0] == {"stage": "input_ids", "shape": [1, 5]}

@@ -102,7 +102,7 @@ def test_ask_streams_the_traces_tokens_for_the_same_prompt_and_seed(server, tiny
     assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
     events = sse(body)
     kinds = [k for k, _ in events]
-    assert kinds[0] == "start" and kinds[-1] == "done" and set(kinds[1:-1]) == {"token"}
+    assert kinds[0] == "start" and kinds[1] == "forward" and kinds[-1] == "done" and set(kinds[2:-1]) == {"token"}
     tokens = [d for k, d in events if k == "token"]
     steps = trace["strategies"]["top_p"]["steps"]
     assert [t["id"] for t in tokens] == [s["token"]["id"] for s in steps]
@@ -110,7 +110,21 @@ def test_ask_streams_the_traces_tokens_for_the_same_prompt_and_seed(server, tiny
     assert [t["prob"] for t in tokens] == [s["prob"] for s in steps]
     assert [[a["id"] for a in t["alternatives"]] for t in tokens] == [[a["id"] for a in s["alternatives"]] for s in steps]
     assert events[-1][1]["n_tokens"] == len(steps)
-    assert events[0][1]["prompt_tokens"] == [{"display": t["display"], "id": t["id"]} for t in trace["tokens"]]
+    assert events[-1][1]["stopped"] == trace["strategies"]["top_p"]["stopped"]
+    start = events[0][1]
+    assert [(t["id"], t["display"]) for t in start["tokens"]] == [(t["id"], t["display"]) for t in trace["tokens"]]
+    assert start["chat"] is None and start["n_input"] == len(trace["tokens"])      # GPT-2: no chat template
+    assert start["model"]["classes"] == trace["model"]["classes"] and start["run"]
+    assert start["device"]["device"] == "cpu"
+    forward = events[1][1]
+    # the forward pass inside generate: the same stages and values as the trace's own forward pass
+    assert [s["stage"] for s in forward["shapes"]] == [s["stage"] for s in trace["shapes"]]
+    assert forward["shapes"][:-1] == trace["shapes"][:-1]
+    from live_demo.formatting import pct, value
+    assert forward["samples"]["values"] == [{"stage": v["stage"], "values": [value(x) for x in v["values"]]}
+                                            for v in trace["samples"]["values"]]
+    assert [t["id"] for t in forward["top"]] == [t["id"] for t in trace["next_token"]["top"]][:len(forward["top"])]
+    assert tokens[0]["pct"] == pct(steps[0]["prob"])
 
 
 @pytest.mark.parametrize("query,status", [("prompt=", 400), ("", 400), ("prompt=" + "a" * 501, 413),
@@ -133,14 +147,64 @@ def test_prompt_longer_than_the_context_is_refused(server):
     assert status == 413 and "1024" in json.loads(body)["error"]
 
 
-def test_busy_server_answers_429(server):
+def test_busy_server_answers_429_after_waiting_a_little(server):
     server.asks.acquire()
+    saved, server.ask_wait = server.ask_wait, 0.2
     try:
         status, _, body = get(server, "/api/ask?prompt=hello")
     finally:
         server.asks.release()
+        server.ask_wait = saved
     assert status == 429 and "busy" in json.loads(body)["error"]
     assert get(server, "/api/ask?prompt=hello&max_new_tokens=2")[0] == 200
+
+
+def post(server, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=60)
+    conn.request("POST", path, headers={"Host": f"127.0.0.1:{server.server_address[1]}"})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp.status, body
+
+
+def test_stop_frees_the_model_at_once_for_the_next_question(site_dir, tiny_gpt2_dir):
+    """Stop ends the answer at its next token and returns once the model is free: asking again
+    right after is answered, never "busy"."""
+    from live_demo.loading import load_model
+    from live_demo.models import resolve_model
+
+    slow = load_model(resolve_model(str(tiny_gpt2_dir), None, fallback=False))
+    gate = threading.Event()
+    # each forward pass waits a little, so the answer is still running when Stop comes
+    slow.model.register_forward_hook(lambda *_: None if gate.wait(0.05) else None)
+    engine = AskEngine(seed=SEED, template=SPEC, loaded=slow)
+    srv = make_server(site_dir, engine, "127.0.0.1", 0, ask_wait=0)   # no grace: busy means busy
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=60)
+        conn.request("GET", "/api/ask?prompt=Tell%20me%20a%20story&max_new_tokens=64",
+                     headers={"Host": f"127.0.0.1:{srv.server_address[1]}"})
+        resp = conn.getresponse()
+        first = b""
+        while b"event: token" not in first:
+            chunk = resp.read1(4096)
+            assert chunk, first.decode()
+            first += chunk
+        run_id = json.loads(first.split(b"event: start\ndata: ")[1].split(b"\n")[0])["run"]
+        status, body = post(srv, f"/api/stop?run={run_id}")
+        assert status == 200 and json.loads(body) == {"stopped": True}
+        rest = resp.read()
+        conn.close()
+        done = sse(first + rest)[-1]
+        assert done[0] == "done" and done[1]["stopped"] == "cancelled" and done[1]["n_tokens"] < 64
+        status, _, body = get(srv, "/api/ask?prompt=hello&max_new_tokens=2")
+        assert status == 200 and sse(body)[-1][0] == "done"
+        assert post(srv, "/api/stop?run=nope") == (200, b'{"stopped": false}')
+        assert post(srv, "/api/ask")[0] == 405
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_a_model_that_fails_to_load_is_reported_not_crashed(site_dir):

@@ -45,13 +45,25 @@ def sample_context(out_dir: Path) -> dict[str, Any]:
         panels[f"page-05-p{i}"] = rel
     for name in demos:
         charts[name] = {}
-        for key in ("topk", "temperatures", "steps_greedy", "steps_top_k", "steps_top_p", "steps_beam"):
+        for key in ("topk", "temperatures", "temperatures_slide", "steps_greedy", "steps_top_k", "steps_top_p",
+                    "steps_beam"):
             rel = f"live/charts/{name}-{key}.png"
             _placeholder(out_dir / rel, (1600, 900))
             charts[name][key] = rel
     model = demos["question"]["model"]["display"]
     return {"demos": demos, "charts": charts, "panels": panels, "model": model,
-            "book": "Inside the Inference Pipeline"}
+            "book": _Book("Inside the Inference Pipeline")}
+
+
+class _Book(str):
+    """The book as a deck template sees it: `{{ book }}` is the title; also .language etc."""
+
+    author = "novapress"
+    language = "en"
+
+    @property
+    def title(self) -> str:
+        return str(self)
 
 
 def _placeholder(path: Path, size: tuple[int, int]) -> None:

@@ -27,8 +27,10 @@ from pathlib import Path
 from ..errors import BuildError
 
 BUILTIN_THEMES = ("default", "gaia", "uncover")
-FORMATS = ("html", "pdf", "pptx", "png")
-NEEDS_BROWSER = ("pdf", "pptx", "png")
+# "pptx-editable": a PPTX of text boxes and shapes (marp-cli --pptx-editable, through LibreOffice)
+# instead of one picture per slide
+FORMATS = ("html", "pdf", "pptx", "pptx-editable", "png")
+NEEDS_BROWSER = ("pdf", "pptx", "pptx-editable", "png")
 
 # Emoji stay Unicode text (drawn by the local colour emoji font); shortcodes such as
 # :smile: become Unicode too. The default turns both into twemoji images from a CDN.
@@ -88,6 +90,29 @@ def find_browser(env: dict[str, str] | None = None) -> Browser:
     raise BuildError(f"no browser for marp-cli (needed for PDF, PNG and PPTX): {_NO_BROWSER_FIX}")
 
 
+def find_soffice(env: dict[str, str] | None = None) -> str | None:
+    """LibreOffice's soffice, as marp-cli looks for it (SOFFICE_PATH, then PATH); None without one."""
+    env = os.environ if env is None else env
+    chosen = env.get("SOFFICE_PATH")
+    if chosen and os.path.isfile(chosen) and os.access(chosen, os.X_OK):
+        return chosen
+    for name in ("soffice", "libreoffice"):
+        exe = shutil.which(name, path=env.get("PATH", ""))
+        if exe:
+            return exe
+    return None
+
+
+def soffice_version(exe: str) -> str:
+    """'LibreOffice 7.4.7.2 40(Build:2)' (for `novapress doctor`)."""
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return "version unknown"
+    lines = out.stdout.strip().splitlines()
+    return lines[0].strip() if lines else "version unknown"
+
+
 def may_hold_emoji(markdown: str) -> bool:
     """Could marp turn something in this deck into a twemoji image? (Errs on the side of yes.)"""
     if _SHORTCODE.search(markdown):
@@ -110,19 +135,29 @@ class MarpRun:
             run.convert(markdown, output, "pdf", theme_set=[...])
     """
 
-    def __init__(self, marp: Path, browser: Browser | None, timeout: float, label: str = "deck"):
+    def __init__(self, marp: Path, browser: Browser | None, timeout: float, label: str = "deck",
+                 lang: str | None = None, soffice: str | None = None):
         self.marp = Path(marp)
         self.browser = browser
         self.timeout = timeout
         self.label = label
+        self.lang = lang          # <html lang> of the outputs, unless the deck sets its own
+        self.soffice = soffice    # LibreOffice, for the editable PPTX
         self.dir: Path | None = None
         self.warnings: list[str] = []
 
     def __enter__(self) -> "MarpRun":
         self.dir = _short_temp_dir()
         (self.dir / "tmp").mkdir()
+        # Two configs: with emoji kept as text, and without (the marp default, so a deck without
+        # emoji builds as bare marp-cli builds it). Both carry the language when one is given;
+        # otherwise marp takes it from the locale (LANG=C gives lang="C").
+        lang = {"lang": self.lang} if self.lang else {}
         self.config = self.dir / "marp.config.json"
-        self.config.write_text(json.dumps(MARP_CONFIG), encoding="utf-8")
+        self.config.write_text(json.dumps({**MARP_CONFIG, **lang}), encoding="utf-8")
+        self.plain_config = self.dir / "marp.plain.json" if lang else None
+        if self.plain_config:
+            self.plain_config.write_text(json.dumps(lang), encoding="utf-8")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -138,7 +173,10 @@ class MarpRun:
         """
         if fmt not in FORMATS:
             raise ValueError(f"unknown deck format {fmt!r}")
-        config = ["--config-file", str(self.config)] if emoji_as_text else ["--no-config-file"]
+        if emoji_as_text:
+            config = ["--config-file", str(self.config)]
+        else:
+            config = ["--config-file", str(self.plain_config)] if self.plain_config else ["--no-config-file"]
         cmd = [str(self.marp), str(markdown), *config, "--allow-local-files", "--output", str(output)]
         for theme in theme_set:
             cmd.append(f"--theme-set={theme}")
@@ -151,6 +189,8 @@ class MarpRun:
             cmd += ["--pdf"] + (["--pdf-notes", "--pdf-outlines"] if notes else [])
         elif fmt == "pptx":
             cmd.append("--pptx")
+        elif fmt == "pptx-editable":
+            cmd += ["--pptx", "--pptx-editable"]
         elif fmt == "png":
             cmd += ["--images", "png"]
         return cmd
@@ -162,6 +202,8 @@ class MarpRun:
         cmd = self.command(markdown, output, fmt, theme_set=theme_set, notes=notes, emoji_as_text=emoji_as_text)
         env = dict(os.environ, TMPDIR=str(self.dir / "tmp"), NO_COLOR="1")
         env.pop("CHROME_PATH", None)  # the browser is chosen above and passed explicitly
+        if self.soffice:
+            env["SOFFICE_PATH"] = self.soffice
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env, start_new_session=True)
         try:
@@ -172,10 +214,17 @@ class MarpRun:
                              f"{fmt.upper()} and was stopped; raise slides.timeout in novapress.yaml "
                              "if the deck is very large") from None
         log = stdout.decode("utf-8", "replace") + stderr.decode("utf-8", "replace")
-        self.warnings += [w for w in marp_warnings(log) if "Insecure local file accessing" not in w]
+        self.warnings += [w for w in marp_warnings(log) if not _expected_warning(w)]
         produced = output.exists() or (fmt == "png" and any(output.parent.glob(f"{output.stem}.*.png")))
         if proc.returncode != 0 or not produced:
             raise BuildError(f"{self.label}: marp-cli failed making the {fmt.upper()}: {marp_error(log)}")
+
+
+def _expected_warning(text: str) -> bool:
+    """marp-cli's notices about what novapress asked for on purpose (local files, the
+    experimental editable PPTX) and LibreOffice's note that it runs without Java."""
+    return ("Insecure local file accessing" in text or "pptx-editable" in text.lower()
+            or "editable PPTX" in text or "javaldx" in text)
 
 
 def _short_temp_dir() -> Path:

@@ -21,6 +21,7 @@ errors name the deck file, the slide and the line.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ class DeckOptions(BaseModel):
 
     template: bool = Field(True, description="Render the deck with Jinja before marp.")
     demos: list[str] = Field(default_factory=list, description="Live demos the deck uses (names in novapress.yaml).")
+    min_text_px: float = Field(18, gt=0, description="Smallest text on a slide, in px at 1280x720 "
+                                                     "(legibility check; smaller text warns).")
 
 
 class _FrontMatter(BaseModel):
@@ -153,20 +156,89 @@ def _key_block(lines: list[str], start: int, stop: int) -> tuple[int, int]:
     return first, end - first
 
 
-def render_deck(deck: Deck, context: dict[str, Any]) -> str:
-    """The Markdown marp should read: the deck rendered with `context` if it opted in."""
+def render_deck(deck: Deck, context: dict[str, Any], *, target: str = "html") -> str:
+    """The Markdown marp should read: the deck rendered with `context` if it opted in.
+
+    `target` is what the Markdown becomes: "html" (the HTML deck, which may animate) or "print"
+    (PDF, PNG, PPTX: still pictures); the template sees it as `target`.
+    """
     if not deck.templated:
         return deck.text
+    context = {**context, "target": target}
     missing = [d for d in deck.options.demos if d not in context.get("demos", {})]
     if missing:
         known = sorted(context.get("demos", {}))
         raise InputError([deck.problem(None, f"the deck needs demo '{d}', which novapress.yaml does not define"
                                        f"{suggest(d, known)}; add it under 'demos:'") for d in missing])
     try:
-        return render(deck.text, context, _DECK_ENV)
+        return reflow_notes(render(deck.text, context, _DECK_ENV))
     except TemplateProblem as err:
         message = _explain(err.message, context)
         raise InputError(deck.problem(err.line, message)) from None
+
+
+_NOTE = re.compile(r"<!--(?P<body>(?:(?!-->).)*?)-->", re.S)
+_KEEP_LINE = re.compile(r"^\s*(?:[-*+]\s|\d{1,3}[.)]\s|#|>|```|\|)")
+
+
+def reflow_notes(markdown: str) -> str:
+    """Speaker notes as paragraphs: a note's lines are joined into one line per paragraph
+    (a blank line, a list item or a heading starts a new one), so the presenter view and the
+    PPTX do not break lines where the source file happened to wrap. Directive comments
+    (`_class: title`) and code are left alone."""
+    def one(m: re.Match) -> str:
+        body = m.group("body")
+        if "\n" not in body.strip() or _is_directive(body):
+            return m.group(0)
+        paragraphs, current = [], []
+        for line in body.strip("\n").split("\n"):
+            if not line.strip():
+                if current:
+                    paragraphs.append(" ".join(current))
+                    current = []
+                paragraphs.append("")
+            elif _KEEP_LINE.match(line) and current:
+                paragraphs.append(" ".join(current))
+                current = [line.strip()]
+            else:
+                current.append(line.strip())
+        if current:
+            paragraphs.append(" ".join(current))
+        text = "\n".join(paragraphs)
+        text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+        return f"<!--\n{text}\n-->"
+
+    out, pos = [], 0
+    for start, end in _code_spans(markdown):       # never inside a fenced code block
+        out.append(_NOTE.sub(one, markdown[pos:start]))
+        out.append(markdown[start:end])
+        pos = end
+    out.append(_NOTE.sub(one, markdown[pos:]))
+    return "".join(out)
+
+
+def _is_directive(body: str) -> bool:
+    import yaml
+    try:
+        data = yaml.safe_load(body)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and all(isinstance(k, str) and " " not in k for k in data)
+
+
+def _code_spans(markdown: str) -> list[tuple[int, int]]:
+    spans, start, fence, offset = [], None, None, 0
+    for line in markdown.splitlines(keepends=True):
+        m = re.match(r"^ {0,3}(`{3,}|~{3,})", line)
+        if fence is None and m:
+            fence, start = m.group(1), offset
+        elif fence is not None and line.strip().startswith(fence) and set(line.strip()) == {fence[0]}:
+            spans.append((start, offset + len(line)))
+            fence = None
+        offset += len(line)
+    if fence is not None:
+        spans.append((start, len(markdown)))
+    return spans
 
 
 def _explain(message: str, context: dict[str, Any]) -> str:

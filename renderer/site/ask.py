@@ -12,20 +12,31 @@ answer is the assistant's turn. Generation ends at the model's end-of-turn token
 streamed as the last token (marked `special`); "done" says `stopped`: "eos" (the model
 ended its answer), "length" (cut by the token limit) or "cancelled".
 
+Events (renderer/site/run.py says what each holds): "start" (the model's facts, the question's
+tokens inside the chat template, the request, where it runs), "forward" (caught with forward hooks
+during generate's first pass over the whole input: the shape at every stage, a few real values,
+the first answer token's top-k), one "token" per generated token, then "done". Each run has an id
+(in "start"); `cancel(id)` stops it at the next token and returns once the model is free.
+
 torch and transformers are imported when the engine first loads or runs the model.
 """
 from __future__ import annotations
 
+import os
 import queue
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from live_demo.spec import DemoSpec
 
+from . import run as run_events
+
 MAX_PROMPT_CHARS = 500
 MAX_NEW_TOKENS = 64
 DEFAULT_NEW_TOKENS = 24
+CANCEL_WAIT_S = 10.0     # how long a cancel waits for the model to finish its current step
 
 
 class AskRejected(Exception):
@@ -51,6 +62,8 @@ class AskEngine:
     _load_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _ready: threading.Event = field(default_factory=threading.Event, repr=False)
+    _runs: dict = field(default_factory=dict, repr=False)          # run id -> (cancel event, finished event)
+    _facts: dict | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.loaded is not None:
@@ -95,7 +108,28 @@ class AskEngine:
 
     def strategy_label(self) -> str:
         t = self.template
-        return f"top-p sampling (p = {t.sample_top_p}, temperature {t.sample_temperature}, seed {self.seed})"
+        return run_events.strategy_label("top_p", {"p": t.sample_top_p, "temperature": t.sample_temperature},
+                                         self.seed)
+
+    def model_facts(self, loaded: Any) -> dict:
+        """The trace's model facts for the loaded model (computed once)."""
+        if self._facts is None:
+            # torch comes with them: only once a model is loaded
+            from live_demo.model_facts import model_info
+            from live_demo.trace import rounded
+            self._facts = rounded(model_info(loaded))
+        return self._facts
+
+    def cancel(self, run_id: str | None, wait: float = CANCEL_WAIT_S) -> bool:
+        """Stop the run with this id at its next token; return once the model is free (True),
+        or False for an unknown (already finished) run."""
+        entry = self._runs.get(run_id) if run_id else None
+        if entry is None:
+            return False
+        cancelled, finished = entry
+        cancelled.set()
+        finished.wait(wait)
+        return True
 
     # ------------------------------------------------------------ checks
 
@@ -129,10 +163,17 @@ class AskEngine:
         """
         loaded = self.load()
         cancelled = cancelled or threading.Event()
-        with self._run_lock:   # one generation at a time: the seeded RNG is process-wide
-            yield from self._generate(loaded, prompt, max_new_tokens, cancelled)
+        run_id = secrets.token_urlsafe(12)
+        finished = threading.Event()
+        self._runs[run_id] = (cancelled, finished)
+        try:
+            with self._run_lock:   # one generation at a time: the seeded RNG is process-wide
+                yield from self._generate(loaded, prompt, max_new_tokens, cancelled, run_id)
+        finally:
+            self._runs.pop(run_id, None)
+            finished.set()
 
-    def _generate(self, loaded: Any, prompt: str, max_new_tokens: int, cancelled: threading.Event):
+    def _generate(self, loaded: Any, prompt: str, max_new_tokens: int, cancelled: threading.Event, run_id: str):
         # torch and transformers only when the model runs: serving the site's pages needs neither
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
@@ -141,7 +182,8 @@ class AskEngine:
         from live_demo.encoding import model_input, special_ids, token_entry
         from live_demo.errors import DemoInputError
         from live_demo.model_facts import context_length, stop_ids
-        from live_demo.trace import ALTERNATIVES, generation_config, rounded, strategy_settings
+        from live_demo.trace import (ALTERNATIVES, ForwardRecorder, generation_config, rounded, strategy_settings,
+                                     top_tokens)
 
         model, tokenizer = loaded.model, loaded.tokenizer
         try:   # the very function the build's demos use: same template, same tokens
@@ -165,9 +207,22 @@ class AskEngine:
         last_logits: list[torch.Tensor] = []
         ids: list[int] = []
         done_text = [""]
+        facts = self.model_facts(loaded)
+        first = inp.question_span[0]
+        sample_token = {"id": inp.tokens[0]["id"], "display": inp.tokens[0]["display"]}
+        recorder = None          # hooks on every stage, registered just before generate runs
 
         def catch_logits(_module, _inputs, output):
             last_logits[:] = [output[0, -1].detach()]
+            if "logits" not in recorder.shapes:
+                # generate's first pass over the whole input has just ended
+                recorder.shapes["logits"] = list(output.shape)
+                recorder.remove()
+                shapes = [{"stage": "input_ids", "shape": list(input_ids.shape)}, *recorder.stage_shapes(),
+                          {"stage": "logits", "shape": list(output.shape)}]
+                top = rounded(top_tokens(tokenizer, output[0, -1], run_events.PREVIEW_K, special=special))
+                samples = rounded(recorder.samples(sample_token))
+                events.put(("forward", run_events.forward_event(shapes, samples, top, facts)))
 
         class Streamer(BaseStreamer):
             prompt_seen = False
@@ -194,11 +249,10 @@ class AskEngine:
             else:
                 piece = text[len(done_text[0]):] if text.startswith(done_text[0]) else tokenizer.decode([token_id])
                 done_text[0] = text
-            event = token_entry(token_id, piece, token_id in special) | {
-                "index": len(ids) - 1, "prob": float(probs[token_id]),
-                "alternatives": [token_entry(j, tokenizer.decode([j]), j in special) | {"prob": float(probs[j])}
-                                 for j in alts]}
-            return rounded(event)
+            step = rounded({"token": token_entry(token_id, piece, token_id in special), "prob": float(probs[token_id]),
+                            "alternatives": [token_entry(j, tokenizer.decode([j]), j in special)
+                                             | {"prob": float(probs[j])} for j in alts]})
+            return run_events.token_event(len(ids) - 1, step["token"], step["prob"], step["alternatives"])
 
         class StopWhenCancelled(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs):
@@ -217,11 +271,12 @@ class AskEngine:
             finally:
                 hook.remove()
 
-        yield "start", {"model": loaded.choice.display, "prompt": prompt, "seed": self.seed,
-                        "strategy": self.strategy_label(), "max_new_tokens": max_new_tokens,
-                        "prompt_tokens": [{"display": t["display"], "id": t["id"]} for t in inp.tokens],
-                        "chat": inp.chat is not None, "input_tokens": len(inp.ids),
-                        "system": inp.chat["system"] if inp.chat else None}
+        yield "start", run_events.start_event(
+            prompt=prompt, model=facts, tokens=inp.tokens, chat=inp.chat, n_input=len(inp.ids),
+            max_new_tokens=max_new_tokens, temperature=self.template.sample_temperature,
+            top_p=self.template.sample_top_p, seed=self.seed, strategy=self.strategy_label(),
+            device={"device": model.device.type, "cpu_cores": os.cpu_count()}, source="live", run=run_id)
+        recorder = ForwardRecorder(model, first)
         worker = threading.Thread(target=run, name="novapress-ask", daemon=True)
         worker.start()
         try:
@@ -232,13 +287,19 @@ class AskEngine:
                 elif kind == "error":
                     yield kind, data
                     return
+                elif kind == "forward":
+                    yield kind, data
                 else:
                     # the model ended its turn (its end token is the last one streamed), or the limit cut it
                     stopped = "eos" if ids and ids[-1] in eos_ids else ("cancelled" if cancelled.is_set() else "length")
-                    yield "done", {"n_tokens": len(ids), "stopped": stopped, "text": tokenizer.decode(
-                        ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)}
+                    last = token_entry(ids[-1], tokenizer.decode([ids[-1]]), ids[-1] in special) if ids else None
+                    yield "done", run_events.done_event(
+                        stopped=stopped, n_tokens=len(ids), model=facts, n_input=len(inp.ids),
+                        max_new_tokens=max_new_tokens, last_token=last,
+                        text=tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False))
                     return
         finally:
             cancelled.set()          # the client went away or we finished: stop generating
             worker.join()
+            recorder.remove()
 

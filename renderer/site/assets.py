@@ -6,8 +6,10 @@ encodes, so the same inputs give the same bytes.
 """
 from __future__ import annotations
 
-import shutil
+import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
 
 from PIL import Image
@@ -77,9 +79,6 @@ def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
     Scaled copies are cached by the source's content, so a site rebuild after one
     changed panel re-encodes that panel only.
     """
-    import hashlib
-    import shutil
-
     digest = hashlib.sha256(Path(src).read_bytes() + str(max_width).encode()).hexdigest()
     cached = WEB_IMAGE_CACHE / f"{digest}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +92,35 @@ def web_image(src: Path, target: Path, max_width: int) -> tuple[int, int]:
     shutil.copyfile(target, tmp)
     os.replace(tmp, cached)
     return size
+
+
+PROP_ART_SIZE = (960, 600)   # a panel-shaped picture of one prop on the comic's background
+
+
+def prop_art(name: str, target: Path, theme: Theme) -> tuple[int, int]:
+    """One of the comic's props drawn alone on the comic's background (the picture of a tour
+    section whose comic panel is not built). Cached by prop, theme and the props' code."""
+    # the comic's drawing code only when a prop picture is drawn: serving the site needs none of it
+    from ..props import sheet
+
+    props_code = [*sorted(Path(sheet.__file__).parent.glob("*.py")), Path(sheet.__file__).parents[1] / "prop_art.py"]
+    h = hashlib.sha256(name.encode())
+    h.update(json.dumps(theme.model_dump(mode="json"), sort_keys=True).encode())
+    for path in props_code:
+        h.update(path.read_bytes())
+    cached = WEB_IMAGE_CACHE / f"prop-{h.hexdigest()}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if cached.exists():
+        shutil.copyfile(cached, target)
+        with Image.open(target) as im:
+            return im.size
+    image, _problems = sheet.render_prop(name, {}, theme, None, size=PROP_ART_SIZE)
+    image.convert("RGB").save(target, format="PNG", optimize=False, compress_level=6)
+    WEB_IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.part")
+    shutil.copyfile(target, tmp)
+    os.replace(tmp, cached)
+    return PROP_ART_SIZE
 
 
 def _scaled_png(src: Path, target: Path, max_width: int) -> tuple[int, int]:

@@ -24,14 +24,12 @@ from ..atomic import replace_dir
 from ..config import ProjectConfig
 from ..errors import BuildError, InputError, Problem
 from ..theme import Theme, load_theme
-from . import assets, lesson
+from . import assets, code, lesson, run
 from .deck import copy_deck
-from .tour import load_tour, resolve_panels
+from .tour import PanelText, load_tour, resolve_panels
 from .transcripts import page_alt, plain, read_transcript
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-ASK_STRATEGY = "top_p"         # the continuation Ask shows; the server samples the same way
 
 
 def site_demos(config: ProjectConfig | None = None) -> set[str]:
@@ -68,61 +66,34 @@ def json_for_script(value: Any) -> str:
     return jinja2.utils.markupsafe.Markup(text)
 
 
-def _ask_strategy(trace: dict) -> tuple[str, dict] | None:
-    strategies = trace.get("strategies") or {}
-    for name in (ASK_STRATEGY, "greedy"):
-        if strategies.get(name, {}).get("steps"):
-            return name, strategies[name]
-    return None
+def tour_run(trace: dict) -> dict | None:
+    """A cached trace as the events the tour replays when the site is opened from disk."""
+    return run.trace_events(trace)
 
 
-def strategy_label(name: str, data: dict, seed: int | None) -> str:
-    if name == "top_p":
-        return f"top-p sampling (p = {data.get('p')}, temperature {data.get('temperature')}, seed {seed})"
-    if name == "top_k":
-        return f"top-k sampling (k = {data.get('k')}, seed {seed})"
-    return "greedy decoding"
-
-
-def preset(trace: dict) -> dict | None:
-    """What the Ask box needs to replay a cached answer token by token."""
-    found = _ask_strategy(trace)
-    if found is None:
-        return None
-    name, data = found
-    short = lambda t: {"display": t["display"], "id": t["id"], "text": t["text"], "special": bool(t.get("special"))}
-    return {
-        "demo": trace["demo"], "prompt": trace["prompt"], "model": trace["model"]["display"],
-        "seed": trace.get("seed"), "strategy": strategy_label(name, data, trace.get("seed")),
-        "prompt_tokens": [short(t) for t in trace["tokens"]],
-        "steps": [short(s["token"]) | {"prob": s["prob"],
-                                       "alternatives": [short(a) | {"prob": a["prob"]} for a in s["alternatives"]]}
-                  for s in data["steps"]],
-        "text": data["text"], "stopped": data.get("stopped"),
-    }
-
-
-def _compact_shapes(trace: dict) -> list[tuple[str, str]]:
-    """The trace's shapes with runs of equal-shaped blocks folded into one row."""
-    rows: list[tuple[str, str]] = []
-    run: list[dict] = []
+def _compact_shapes(trace: dict) -> list[tuple[str, str, tuple[str, str] | None]]:
+    """(stage, shape, sampled values or None) for every stage of the trace, with runs of
+    equal-shaped blocks folded into one row (a block whose values were recorded keeps its own row)."""
+    rows: list[tuple[str, str, tuple[str, str] | None]] = []
+    run_: list[dict] = []
 
     def flush():
-        if not run:
+        if not run_:
             return
-        label = run[0]["stage"] if len(run) == 1 else f"{run[0]['stage']} \u2026 {run[-1]['stage']} ({len(run)} blocks)"
-        rows.append((label, formatting.shape_text(run[0]["shape"], "[]")))
-        run.clear()
+        label = run_[0]["stage"] if len(run_) == 1 else \
+            f"{run_[0]['stage']} \u2026 {run_[-1]['stage']} ({len(run_)} blocks)"
+        rows.append((label, formatting.shape_text(run_[0]["shape"], "[]"), None))
+        run_.clear()
 
     for entry in trace["shapes"]:
-        if entry["stage"].startswith("block ") and (not run or run[0]["shape"] == entry["shape"]):
-            run.append(entry)
+        values = lesson.sampled_values(trace, entry["stage"])
+        if entry["stage"].startswith("block ") and values is None:
+            if run_ and run_[0]["shape"] != entry["shape"]:
+                flush()
+            run_.append(entry)
             continue
         flush()
-        if entry["stage"].startswith("block "):
-            run.append(entry)
-        else:
-            rows.append((entry["stage"], formatting.shape_text(entry["shape"], "[]")))
+        rows.append((entry["stage"], formatting.shape_text(entry["shape"], "[]"), values))
     flush()
     return rows
 
@@ -181,22 +152,49 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
         (asset_dir / name).write_text(text, encoding="utf-8")
         written.append(asset_dir / name)
 
-    # comic images: panels for the tour, pages for the reader
-    panel_views = {}
-    for section_id, (png, alt) in sorted(found_panels.items()):
+    # comic images: panels for the tour (or the comic's prop art where a panel is missing), pages for the reader
+    question = traces.get(config.main_demo)
+    panel_views: dict[str, dict] = {}
+    for panel_id, (png, text) in sorted(found_panels.items()):
         target = asset_dir / "panels" / f"{png.stem}.png"
-        if not target.exists():
-            size = assets.web_image(png, target, assets.PANEL_WIDTH)
+        size = assets.web_image(png, target, assets.PANEL_WIDTH)
+        written.append(target)
+        panel_views[panel_id] = _panel_picture(panel_id, target, size, text, question)
+    prop_views: dict[str, dict] = {}
+
+    def prop_picture(section, why: str) -> dict:
+        name = section.picture.prop
+        if name not in prop_views:
+            target = asset_dir / "art" / f"{name}.png"
+            size = assets.prop_art(name, target, theme)
             written.append(target)
+            prop_views[name] = {"src": f"assets/art/{name}.png", "width": size[0], "height": size[1]}
+        label = name.replace("_", " ")
+        return prop_views[name] | {"id": f"{section.id}-art", "alt": section.picture.alt, "description": "",
+                                   "caption": f"The comic's {label} art{why}", "answer_note": ""}
+
+    pictures: dict[str, dict] = {}
+    slide_pictures: dict[str, list[dict]] = {}
+    for section in tour.sections:
+        wanted = section.picture.panel
+        if wanted and wanted in panel_views:
+            pictures[section.id] = panel_views[wanted] | {"id": f"{section.id}-pic"}
         else:
-            size = _png_size(target)
-        panel_views[section_id] = {"src": f"assets/panels/{target.name}", "alt": alt, "width": size[0],
-                                   "height": size[1], "page": _page_number(png.stem)}
+            pictures[section.id] = prop_picture(section, " (its comic panel is not built)" if wanted else "")
+        slides = []
+        for i, slide in enumerate(section.slides):
+            if slide.panel and slide.panel in panel_views:
+                slides.append(panel_views[slide.panel] | {"id": f"{section.id}-slide-{i + 1}-pic"})
+            else:
+                slides.append(prop_picture(section, " (its comic panel is not built)" if slide.panel else "")
+                              | {"id": f"{section.id}-slide-{i + 1}-pic"})
+        slide_pictures[section.id] = slides
+
     page_views = []
     for number, title, png in sorted(pages, key=lambda p: p[0]):
         png = Path(png)
         if not png.is_file():
-            warnings.append(f"site: comic page {number} ({png}) is missing; the site lists no image for it")
+            warnings.append(f"comic page {number} ({png}) is missing; the site lists no image for it")
             continue
         full = asset_dir / "comic" / png.name
         size = assets.web_image(png, full, assets.PAGE_WIDTH)
@@ -220,30 +218,38 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
         warnings += deck_warnings
         deck_view = {"href": f"deck/{entry}", "name": Path(deck_html).stem}
     elif deck_html is not None:
-        warnings.append(f"site: the deck {deck_html} is missing; the site does not link it")
+        warnings.append(f"the deck {deck_html} is missing; the site does not link it")
 
     cat = traces[config.site.lesson_demo]
-    question = traces.get(config.main_demo)
-    presets = [p for p in (preset(traces[d]) for d in config.site.ask_demos if d in traces) if p]
-    for d in config.site.ask_demos:
+    # the book's question first: the tour shows its run until the visitor asks, then the presets
+    replayable = list(dict.fromkeys([config.main_demo, *config.site.ask_demos]))
+    runs = [r for r in (tour_run(traces[d]) for d in replayable if d in traces) if r]
+    for d in replayable:
         if d not in traces:
-            warnings.append(f"site: no trace for demo '{d}'; the Ask box cannot replay it offline")
+            warnings.append(f"no trace for demo '{d}'; the tour cannot replay it offline")
+    for name, trace in sorted(traces.items()):
+        missing = [k for k, v in (("model.classes", trace["model"].get("classes")), ("samples", trace.get("samples")),
+                                  ("model.n_kv_heads", trace["model"].get("n_kv_heads"))) if not v]
+        if missing:
+            warnings.append(f"the trace of demo '{name}' was made by an older novapress and has no "
+                            f"{', '.join(missing)}; the lesson and tour leave those parts out. Run "
+                            f"'novapress build live --refresh' to record them")
 
     common = {"book_title": book_title, "model": cat["model"], "has_deck": deck_view is not None,
               "deck": deck_view, "has_pages": bool(page_views)}
     env = _env()
+    stages = lesson.stepper_stages(cat)
     rendered = {
         "index.html": env.get_template("index.html.j2").render(
-            common, page="index", pages=page_views, question=question),
+            common, page="index", pages=page_views, question=question, stepper_prompt=cat["prompt"]),
         "lesson.html": env.get_template("lesson.html.j2").render(
-            common, page="lesson", trace=cat, stages=lesson.stepper_stages(cat),
-            ownership=lesson.OWNERSHIP_TABLE, owners=lesson.OWNERS, shapes=_compact_shapes(cat),
-            loop_text=lesson.loop_text(cat), order_items=lesson.ORDER_ITEMS, order_answer=lesson.ORDER_ANSWER,
-            choice_question=lesson.CHOICE_QUESTION, choices=lesson.CHOICES, choice_answer=lesson.CHOICE_ANSWER),
+            common, page="lesson", trace=cat, stages=stages, ownership=lesson.OWNERSHIP_TABLE, owners=lesson.OWNERS,
+            shapes=_compact_shapes(cat), loop=lesson.loop_caption(cat), order_items=lesson.ORDER_ITEMS,
+            order_answer=lesson.ORDER_ANSWER, choice_question=lesson.CHOICE_QUESTION, choices=lesson.CHOICES,
+            choice_answer=lesson.CHOICE_ANSWER, snippets=code.snippets(), classes=code.model_classes(cat)),
         "tour.html": env.get_template("tour.html.j2").render(
-            common, page="tour", sections=tour.sections, panels=panel_views, question=question,
-            question_answer=_ask_strategy(question) if question else None, presets=presets,
-            model=(question or cat)["model"]),
+            common, page="tour", sections=tour.sections, pictures=pictures, slide_pictures=slide_pictures,
+            question=question, runs=runs, model=(question or cat)["model"]),
     }
     if page_views:
         rendered["comic.html"] = env.get_template("comic.html.j2").render(common, page="comic", pages=page_views)
@@ -251,6 +257,39 @@ def _write_site(root: Path, out_dir: Path, traces: dict[str, dict], found_panels
         (root / name).write_text(text, encoding="utf-8")
         written.append(root / name)
     return written
+
+
+def _panel_picture(panel_id: str, target: Path, size: tuple[int, int], text: PanelText,
+                   question: dict | None) -> dict:
+    """How the tour shows one comic panel: a short alt text, its whole transcript as the long
+    description, and a caption that says whose data it was drawn with."""
+    where = f"Comic page {text.page}, panel {text.number.lstrip('p')}" if text.page is not None else "Comic panel"
+    caption = where
+    note = ""
+    if text.live_model:
+        prompt = question["prompt"] if question else None
+        if prompt and prompt in text.description:
+            caption += f", drawn with {text.live_model}'s run on the book's question \u201c{prompt}\u201d"
+        else:
+            caption += f", with live data from {text.live_model}"
+        kinds = _answers_in(text.description, question) if question else []
+        if kinds:
+            note = f"The answer in this picture is the book's {' and '.join(kinds)} answer."
+    return {"src": f"assets/panels/{target.name}", "width": size[0], "height": size[1], "alt": text.alt,
+            "description": text.description, "caption": caption + ".", "answer_note": note, "page": text.page,
+            "panel": panel_id}
+
+
+def _answers_in(description: str, trace: dict) -> list[str]:
+    """Which of the trace's answers a panel's transcript quotes (by their first words), named by how they were decoded."""
+    text = " ".join(description.split())
+    kinds = []
+    for name in run.STRATEGY_ORDER:
+        data = (trace.get("strategies") or {}).get(name)
+        answer = " ".join((data or {}).get("text", "").split())
+        if len(answer) >= 12 and answer[:60] in text:
+            kinds.append(run.STRATEGY_NAMES[name])
+    return kinds
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from live_demo.formatting import pct, shape_text
+from live_demo.formatting import count, pct, shape_text, value
 
 from ..errors import BuildError
 
@@ -71,6 +71,18 @@ def _greedy(trace: dict) -> dict:
     return greedy
 
 
+def sampled_values(trace: dict, stage: str) -> tuple[str, str] | None:
+    """(label, values) for a stage the trace sampled: the first numbers of one token's vector."""
+    samples = trace.get("samples") or {}
+    for entry in samples.get("values", []):
+        if entry["stage"] == stage:
+            token = (samples.get("token") or {}).get("display", "?")
+            d = trace["model"]["d_model"]
+            label = f"\u201c{token}\u201d, first {len(entry['values'])} of {count(d)} numbers"
+            return label, "[" + ", ".join(value(v) for v in entry["values"]) + ", \u2026]"
+    return None
+
+
 def stepper_stages(trace: dict) -> list[Stage]:
     """The six stages of one request, each with the real shapes and values of `trace`."""
     model = trace["model"]
@@ -96,6 +108,22 @@ def stepper_stages(trace: dict) -> list[Stage]:
     if final_norm:
         block_rows.append(("final norm", shape_text(final_norm, "[]")))
     block_rows.append(("layers \u00d7 heads", f"{model['n_layers']} \u00d7 {model['n_heads']}"))
+    for stage in ("block 0", "final norm"):
+        found = sampled_values(trace, stage)
+        if found:
+            block_rows.append((f"after {stage}: {found[0]}", found[1]))
+    embedding_rows = [("embedding table", f"{vocab:,} \u00d7 {d_model}")]
+    found = sampled_values(trace, "embeddings")
+    if found:
+        embedding_rows.append(found)
+    n_input = (_shape(trace, "input_ids") or [1, n])[-1]
+    if trace.get("chat"):
+        ids_text = (f"The chat template wraps the text in {n_input - n} more tokens of its own, {n_input} in all; "
+                    f"the tokenizer cuts the text itself into {n} pieces from a fixed vocabulary of {vocab:,} "
+                    f"entries and looks up each piece's integer id.")
+    else:
+        ids_text = (f"The tokenizer cuts the text into {n} pieces from a fixed vocabulary of {vocab:,} entries "
+                    f"and looks up each piece's integer id.")
 
     turns = [{"display": s["token"]["display"], "prob": s["prob"]} for s in loop_steps]
 
@@ -106,8 +134,7 @@ def stepper_stages(trace: dict) -> list[Stage]:
               "the model never sees this string, only the ids made from it",
               None, rows=[("text", f"\u201c{prompt}\u201d"), ("length", f"{len(prompt)} characters")]),
         Stage("ids", "Token IDs", "tokenizer", "once",
-              f"The tokenizer cuts the text into {n} pieces from a fixed vocabulary of {vocab:,} entries "
-              f"and looks up each piece's integer id.",
+              ids_text,
               "done once on the input text: the loop below never tokenizes again",
               _shape(trace, "input_ids"), "batch \u00d7 tokens", tokens=tokens),
         Stage("embeddings", "Embeddings", "graph", "repeats",
@@ -115,7 +142,7 @@ def stepper_stages(trace: dict) -> list[Stage]:
               f"every token becomes a vector the layers can compute with.",
               f"one vector of {d_model} numbers per token",
               _shape(trace, "embeddings"), "batch \u00d7 tokens \u00d7 d_model",
-              rows=[("embedding table", f"{vocab:,} \u00d7 {d_model}")]),
+              rows=embedding_rows),
         Stage("layers", "Transformer layers", "graph", "repeats",
               f"{model['n_layers']} blocks of attention (each token looks at the ones before it) and a "
               f"feed-forward network (each token on its own). The shape never changes on the way through.",
@@ -138,10 +165,17 @@ def stepper_stages(trace: dict) -> list[Stage]:
     ]
 
 
-def loop_text(trace: dict, turns: int = 6) -> str:
-    """The prompt followed by the first greedy tokens: what the loop builds."""
+def loop_caption(trace: dict, turns: int = 6) -> dict:
+    """What the loop diagram's caption says: the prompt and the first greedy tokens, how many of
+    the answer's tokens that is, and how the answer ended."""
     greedy = _greedy(trace)
-    return trace["prompt"] + "".join(s["token"]["text"] for s in greedy["steps"][:turns])
+    steps = greedy["steps"]
+    shown = steps[:turns]
+    text = trace["prompt"] + "".join(s["token"]["text"] for s in shown if not s["token"].get("special"))
+    last = steps[-1]["token"] if steps else None
+    return {"text": text, "shown": len(shown), "total": len(steps), "shortened": len(steps) > len(shown),
+            "stopped": greedy.get("stopped") or "length", "max_new_tokens": trace.get("params", {}).get("max_new_tokens"),
+            "end_token": last["display"] if last and greedy.get("stopped") == "eos" else None}
 
 
 # The quiz. The ordering question lists the stages out of order, for the reader to sort.

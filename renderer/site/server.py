@@ -5,9 +5,11 @@
   through DNS rebinding).
 - Serves only regular files under build/site/: no path traversal, no symlink escape,
   no directory listings; GET and HEAD only.
-- GET /api/info: the model and limits. GET /api/ask?prompt=...: server-sent events, one
-  per generated token (text, id, prob, top alternatives), then "done". Prompt length,
-  new tokens and concurrent answers are limited (429 when busy).
+- GET /api/info: the model and limits. GET /api/ask?prompt=...: server-sent events ("start",
+  "forward", one "token" per generated token, "done"; renderer/site/run.py). Prompt length,
+  new tokens and concurrent answers are limited: a question waits a few seconds for the one
+  before it to finish, then gets 429. POST /api/stop?run=<id from "start">: stops that answer
+  and returns once the model is free, so the next question starts at once.
 - Every page is sent with a Content-Security-Policy allowing only the site's own files.
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".jpg": "image/jpeg", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".woff2": "font/woff2",
          ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8", ".pdf": "application/pdf"}
 MAX_CONCURRENT_ASKS = 1
+ASK_WAIT_S = 5.0          # how long a question waits for the answer before it to end
 
 
 class SiteServer(ThreadingHTTPServer):
@@ -46,8 +49,9 @@ class SiteServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], site_dir: Path, engine: AskEngine,
-                 max_concurrent: int = MAX_CONCURRENT_ASKS, log=None):
+                 max_concurrent: int = MAX_CONCURRENT_ASKS, log=None, ask_wait: float = ASK_WAIT_S):
         self.site_dir = Path(site_dir).resolve()
+        self.ask_wait = ask_wait
         self.engine = engine
         self.asks = threading.BoundedSemaphore(max_concurrent)
         self.loopback_only = _is_loopback(address[0])
@@ -79,6 +83,19 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._route(head=True)
+
+    def do_POST(self) -> None:
+        if self.server.loopback_only and not self._host_is_loopback():
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "this server only answers requests for localhost"})
+            return
+        parts = urlsplit(self.path)
+        if parts.path != "/api/stop":
+            self._send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "only /api/stop takes POST"})
+            return
+        run_id = _one(parse_qs(parts.query), "run")
+        stopped = self.server.engine.cancel(run_id)
+        self._send_json(HTTPStatus.OK, {"stopped": stopped})
+        self.close_connection = True     # any request body is left unread
 
     def _route(self, head: bool) -> None:
         if self.server.loopback_only and not self._host_is_loopback():
@@ -175,7 +192,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         except AskRejected as err:
             self._send_json(err.status, {"error": err.message})
             return
-        if not self.server.asks.acquire(blocking=False):
+        if not self.server.asks.acquire(timeout=self.server.ask_wait):
             self._send_json(HTTPStatus.TOO_MANY_REQUESTS,
                             {"error": "the model is busy answering another question; try again in a moment"})
             return

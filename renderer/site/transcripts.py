@@ -1,4 +1,4 @@
-"""Alt text for comic images, read from the page transcripts the comic stage writes.
+"""Descriptions of comic images, read from the page transcripts the comic stage writes.
 
 A transcript (build/comic/pages/page-NN.md) has one "## Panel N (shot)" section per
 panel in reading order, holding the panel's description and its lettering. A panel
@@ -10,11 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from live_demo.formatting import elide
-
 _HEADING = re.compile(r"^##\s+Panel\s+(\d+)\b(.*)$")
 _MARKUP = re.compile(r"\*\*|\*|`|__")
-MAX_ALT = 600          # screen readers read every character; keep alt text to a paragraph
 
 
 def plain(markdown: str) -> str:
@@ -44,7 +41,7 @@ def panel_sections(transcript: str) -> list[tuple[int, str, str]]:
     return [(n, head, "\n".join(body)) for n, head, body in sections if n >= 0]
 
 
-def _sentences(body: str) -> str:
+def sentences(body: str) -> str:
     """Each transcript paragraph as one sentence-ended piece of a single line."""
     parts = []
     for para in re.split(r"\n\s*\n", body):
@@ -54,32 +51,32 @@ def _sentences(body: str) -> str:
     return " ".join(parts)
 
 
-def panel_alt(transcript: str, panel: str) -> str | None:
-    """The transcript's text for one panel (its id inside the page, e.g. "p2"), or None."""
+def panel_body(transcript: str, panel: str) -> str | None:
+    """The transcript's section for one panel (its id inside the page, e.g. "p2"), or None.
+    A heading that names the id wins; else the number in an id such as "p2"."""
     sections = panel_sections(transcript)
-    for n, head, body in sections:
+    for _n, head, body in sections:
         if re.search(rf"(?<![\w-]){re.escape(panel)}(?![\w-])", head):
-            return elide(_sentences(body), MAX_ALT) or None
+            return body
     m = re.fullmatch(r"p(?:anel)?-?(\d+)", panel)
     if m:
-        for n, head, body in sections:
+        for n, _head, body in sections:
             if n == int(m.group(1)):
-                return elide(_sentences(body), MAX_ALT) or None
+                return body
     return None
 
 
+def panel_description(transcript: str, panel: str) -> str | None:
+    """Everything the transcript says about one panel, as one line of sentences, or None."""
+    body = panel_body(transcript, panel)
+    return (sentences(body) or None) if body is not None else None
+
+
 def page_alt(transcript: str) -> str | None:
-    """A short alt text for a whole page: its title and what its panels show (each panel's first paragraph)."""
+    """A short alt text for a whole page: which page it is. What its panels show is the
+    transcript's job (shown beside the page)."""
     title = page_title(transcript)
-    firsts = []
-    for _n, _head, body in panel_sections(transcript):
-        paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
-        if paragraphs:
-            firsts.append(_sentences(paragraphs[0]))
-    joined = " ".join(firsts)
-    if title and joined:
-        return elide(f"Comic {title[0].lower()}{title[1:]}. {joined}", MAX_ALT)
-    return title
+    return f"Comic {title[0].lower()}{title[1:]}." if title else None
 
 
 def read_transcript(png: Path) -> str | None:

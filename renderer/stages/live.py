@@ -28,6 +28,7 @@ CHARTS = {
     "topk": ("topk_chart", ()),
     "temperatures": ("temperature_chart", ()),
     "steps-top_p": ("steps_chart", ("top_p",)),
+    "temperatures-slide": ("temperature_slide_chart", ()),   # for a 1280x720 slide: large labels
 }
 # The code that draws the charts (code_hash: trace_charts and what it imports, and this file, which
 # names them). The trace itself is an input of its own: the code that made it is in its cache key.

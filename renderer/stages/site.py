@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..project import Project
 from ..site import build_site, site_demos
+from ..site.code import CUTS
 from ..steps import BuildState, code_hash, fonts_hash, sha256_file, sha256_json
 
 
@@ -31,7 +32,10 @@ def site_stage(state: BuildState) -> None:
         "theme": state.theme_hash,
         "book": config.book.title,
         "fonts": fonts_hash(),
+        # the import closure takes in the comic's prop art, which the tour draws where a panel is not built
         "code": code_hash("renderer.site", "renderer/stages/site.py"),
+        # the lesson shows live_demo's own source, cut at build time: a change there is a change on the page
+        "live_demo": code_hash(*sorted({cut.file for cut in CUTS})),
     }
     if state.up_to_date("site", inputs):
         return

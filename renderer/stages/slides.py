@@ -13,7 +13,9 @@ import jinja2
 from jinja2 import nodes
 
 from ..config import CONFIG_NAME, BookConfig, ProjectConfig, load_config
+from ..errors import InputError
 from ..deck import build_deck, prepare
+from ..deck.build import STRICT_NOTE
 from ..deck.marp import NEEDS_BROWSER, find_browser, find_marp
 from ..deck.present import present
 from ..project import DeckSource, Project
@@ -90,11 +92,19 @@ def slides_stage(state: BuildState, decks: list[DeckSource]) -> None:
         }
         step = f"slides:{ds.path.stem}"
         if state.up_to_date(step, inputs):
+            stored = state.manifest.warnings(step)   # an unchanged deck warns again (legibility)
+            state.warnings += stored
+            if stored and state.strict:
+                raise InputError(stored + [STRICT_NOTE])
+            for w in stored:
+                state.reporter.warn(str(w))
             continue
         state.reporter.step(f"slides: {ds.path.name} (marp-cli)")
         written = build_deck(ds.path, state.out, context=context, formats=config.slides.formats,
-                             theme_dir=theme_dir, timeout=config.slides.timeout, reporter=state.reporter)
-        state.done(step, inputs, [p for p in written if p.exists()])
+                             theme_dir=theme_dir, timeout=config.slides.timeout, reporter=state.reporter,
+                             strict=state.strict)
+        state.warnings += written.warnings
+        state.done(step, inputs, [p for p in written if p.exists()], written.warnings)
 
 
 def deck_context(state: BuildState, demos: list[str]) -> dict:

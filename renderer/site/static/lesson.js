@@ -16,10 +16,15 @@
   root.classList.add("js");
   root.querySelector("[data-controls]").hidden = false;   // without JavaScript every stage shows, no buttons
 
+  // Every stage sits in the same grid cell, so the box is as tall as the tallest stage and the
+  // controls below never move; the stages not shown are invisible (and out of the tab order).
   function show(index, focusPanel) {
     current = Math.max(0, Math.min(panels.length - 1, index));
     const id = panels[current].dataset.stage;
-    panels.forEach((p, i) => { p.hidden = i !== current; });
+    panels.forEach((p, i) => {
+      p.classList.toggle("inactive", i !== current);
+      p.inert = i !== current;
+    });
     buttons.forEach((b, i) => {
       if (i === current) b.setAttribute("aria-current", "step");
       else b.removeAttribute("aria-current");
@@ -40,11 +45,11 @@
   next.addEventListener("click", () => show(current + 1, false));
 
   // Arrow keys step through the stages, except where arrows already mean something
-  // (text fields, radio groups, selects).
+  // (text fields, radio groups, selects, and a focused box that scrolls: there they scroll it).
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
     const target = event.target;
-    if (target.closest && target.closest("input, select, textarea, [contenteditable], .quiz")) return;
+    if (target.closest && target.closest("input, select, textarea, [contenteditable], .quiz, [data-scroller], .scroll-x, .code-scroll")) return;
     if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
       event.preventDefault();
       const before = current;
@@ -55,7 +60,34 @@
     }
   });
 
+  // A sideways swipe on the stage moves to the next or previous one (touch screens).
+  const area = root.querySelector(".stage-panels");
+  let swipe = null;
+  area.addEventListener("pointerdown", (event) => {
+    if (event.pointerType === "mouse") return;
+    swipe = { x: event.clientX, y: event.clientY };
+  });
+  area.addEventListener("pointerup", (event) => {
+    if (!swipe) return;
+    const dx = event.clientX - swipe.x;
+    const dy = event.clientY - swipe.y;
+    swipe = null;
+    if (Math.abs(dx) > 50 && Math.abs(dx) > 1.5 * Math.abs(dy)) show(current + (dx < 0 ? 1 : -1), false);
+  });
+  area.addEventListener("pointercancel", () => { swipe = null; });
+
   show(0, false);
+})();
+
+(function scrollHints() {
+  // A box wider than the screen says so (and how to scroll it) instead of being silently cut off.
+  document.querySelectorAll("[data-scroller]").forEach((box) => {
+    const hint = document.getElementById(box.getAttribute("aria-describedby"));
+    if (!hint) return;
+    const update = () => { hint.hidden = box.scrollWidth <= box.clientWidth + 1; };
+    update();
+    window.addEventListener("resize", update);
+  });
 })();
 
 (function orderQuestion() {
