@@ -92,7 +92,8 @@ def test_every_prop_svg_rasterises(name, theme, trace):
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_prop_letters_without_overflow(name, theme, trace):
     """The real lettering fits every text item at or above the smallest legible size."""
-    lettering = pytest.importorskip("renderer.lettering")
+    from renderer import lettering
+
     for box in BOXES[:2]:
         art = draw(name, {}, theme, trace, box=box)
         image = Image.new("RGBA", (int(box.x1) + 20, int(box.y1) + 20))
@@ -375,7 +376,8 @@ STRESS = [
 
 @pytest.mark.parametrize("name,params,data", STRESS, ids=[f"{s[0]}-{i}" for i, s in enumerate(STRESS)])
 def test_props_under_stress_stay_in_their_box_and_letter(name, params, data, theme, trace):
-    lettering = pytest.importorskip("renderer.lettering")
+    from renderer import lettering
+
     t = {"long": long_trace(trace, 60), "batch": big_batch(trace), "attention": big_attention(trace),
          "trace": trace, None: None}[data]
     box = Rect(30, 30, 1500, 600)

@@ -20,14 +20,15 @@ try:                                   # tests/ as a package or as plain folder 
     from .test_site import load_traces, make_comic
 except ImportError:
     from test_site import load_traces, make_comic
+from conftest import playwright_chromium
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = playwright_chromium()
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 SPEC = DemoSpec(prompt="Why is the sky blue?", max_new_tokens=12)
 SEED = 42
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium or Chrome on PATH (apt install chromium, or set CHROME_PATH)")
 
 
 @pytest.fixture(scope="module")
