@@ -97,7 +97,15 @@ def test_every_prop_letters_without_overflow(name, theme, trace):
     for box in BOXES[:2]:
         art = draw(name, {}, theme, trace, box=box)
         image = Image.new("RGBA", (int(box.x1) + 20, int(box.y1) + 20))
-        lettering.draw_text_items(image, art.texts, theme, f"test {name}", min_text=MIN_TEXT)
+        shortened = []
+        drawn = lettering.draw_text_items(image, art.texts, theme, f"test {name}", min_text=MIN_TEXT,
+                                          shortened=shortened)
+        assert len(drawn) == len(art.texts)
+        for item, rect in zip(art.texts, drawn):       # every text lands inside its own box
+            assert item.box.contains(rect, tol=1), (name, item.name, item.text, rect, item.box)
+        assert [item.name for item, shown in shortened if not shown] == [], name   # none cut to nothing
+        if any(t.text.strip() for t in art.texts):     # and nothing is lettered below the small print
+            assert float(image.info[lettering.MIN_TEXT_KEY]) >= int(MIN_TEXT), name   # sizes are whole px
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
