@@ -1,6 +1,6 @@
 # novapress: two commands do everything on a fresh machine.
-#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question;
-#                   STRICT=1 makes a page's layout warnings errors)
+#   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question, or
+#                   DEMO=name's prompt; STRICT=1 makes a page's layout warnings errors)
 #   make test    -> the test suite
 # Both first run the stamped dependency step below.
 
@@ -22,7 +22,7 @@ PIPNOISE := grep -v '^WARNING: Location' || true
 .PHONY: build test bench clean present serve doctor deps lock
 
 build: $(STAMP)
-	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(if $(filter-out 0,$(STRICT)),--strict) $(ARGS)
+	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(if $(DEMO),--demo "$$DEMO") $(if $(filter-out 0,$(STRICT)),--strict) $(ARGS)
 
 # Every test must run: one that would skip for want of a tool fails instead (tests/conftest.py).
 test: $(STAMP)

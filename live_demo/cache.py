@@ -26,9 +26,9 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from .errors import ModelLoadError
-from .models import ModelChoice, fallback_choice, fallback_warning, resolve_local, resolve_model
-from .spec import DemoSpec
+from .errors import DemoInputError, ModelLoadError
+from .models import FALLBACK_ID, ModelChoice, architecture, fallback_choice, fallback_warning, resolve_local, resolve_model
+from .spec import DemoSpec, attention_problem
 
 TRACE_FORMAT = 5  # bump when a trace's shape or meaning changes: every cached trace is then stale
 
@@ -121,8 +121,13 @@ class TraceCache:
 
 def get_traces(demos: dict[str, DemoSpec], model_id: str, revision: str | None, fallback: bool, seed: int,
                cache_dir: str | Path, refresh: bool = False, on_warning: Callable[[str], None] = print,
-               on_progress: Callable[[str], None] | None = None) -> dict[str, dict]:
+               on_progress: Callable[[str], None] | None = None, cached_first: bool = False,
+               on_info: Callable[[str], None] | None = None) -> dict[str, dict]:
     """The trace of every demo, from the cache when possible, else from one model load.
+
+    cached_first (a preview: `novapress render`, `present`): when every demo has a stored trace
+    made by the configured model or, with the fallback on, by the fallback model, use those as
+    they are, without looking for the model (no hub probe, no torch); `build` decides the model.
 
     Raises ModelUnavailable, DemoInputError (the user's input: exit 2) or ModelLoadError (exit 1).
     """
@@ -130,6 +135,13 @@ def get_traces(demos: dict[str, DemoSpec], model_id: str, revision: str | None, 
     cache = TraceCache(cache_dir)
     traces: dict[str, dict] = {}
     missing = list(demos)
+    if cached_first and not refresh:
+        stored = stored_traces(cache, demos, model_id, revision, fallback, seed)
+        if stored is not None:
+            if on_info and any(t["model"].get("source") == "fallback" for t in stored.values()):
+                on_info(f"using the stored traces of the fallback {stored[next(iter(stored))]['model']['display']} "
+                        f"('{model_id}' is not on this machine; `novapress build` looks for it)")
+            return {name: stored[name] | {"demo": name} for name in demos}
 
     local, _why = resolve_local(model_id, revision)
     if not refresh:
@@ -153,6 +165,7 @@ def get_traces(demos: dict[str, DemoSpec], model_id: str, revision: str | None, 
                     traces[name] = hit
                     missing.remove(name)
     if missing:
+        check_before_loading({n: demos[n] for n in missing}, choice)
         loaded, choice = _load(choice, fallback, say)
         from .trace import run_demo  # imports torch: only on a cache miss
 
@@ -166,6 +179,37 @@ def get_traces(demos: dict[str, DemoSpec], model_id: str, revision: str | None, 
             t["model"]["source"] == "fallback" for t in traces.values()):
         on_warning(fallback_warning(choice))
     return {name: traces[name] | {"demo": name} for name in demos}
+
+
+def stored_traces(cache: TraceCache, demos: dict[str, DemoSpec], model_id: str, revision: str | None,
+                  fallback: bool, seed: int) -> dict[str, dict] | None:
+    """A stored trace of every demo (made by the configured model, else by the fallback when it is
+    allowed), found without resolving the model; None when one is missing."""
+    makers = [model_id] + ([FALLBACK_ID] if fallback else [])
+    local, _why = resolve_local(model_id, revision)
+    found = {}
+    for name, spec in demos.items():
+        inputs = demo_inputs(spec, seed, model_id, revision)
+        if local is not None:     # the model is here: only its exact trace will do
+            hit = cache.get(key_parts(spec, seed, local, revision))
+        else:
+            hit = next((t for t in (cache.made_by(inputs, m) for m in makers) if t is not None), None)
+        if hit is None:
+            return None
+        found[name] = hit
+    return found
+
+
+def check_before_loading(demos: dict[str, DemoSpec], choice: ModelChoice) -> None:
+    """What the model's config.json can tell before its weights load: an attention layer or head
+    it does not have (DemoInputError naming the demo's setting)."""
+    shape = architecture(choice)
+    if shape is None:
+        return
+    for name, spec in demos.items():
+        problem = attention_problem(spec.attention, *shape, choice.display) if spec.attention is not None else None
+        if problem:
+            raise DemoInputError(f"demo '{name}': {problem}", demo=name, field="attention")
 
 
 def _load(choice: ModelChoice, fallback: bool, say: Callable[[str], None]):

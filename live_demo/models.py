@@ -282,6 +282,39 @@ def is_converted(folder: Path) -> bool:
     return (folder / "novapress-converted.json").exists() and weight_files(folder) is not None
 
 
+# ---------------------------------------------------------------- the architecture, before loading
+
+# SmolLM2-135M-Instruct's config.json (the GGUF file carries the same numbers): known before the
+# first conversion has written a config.json to read
+FALLBACK_ARCHITECTURE = {"num_hidden_layers": 30, "num_attention_heads": 9}
+
+
+def architecture(choice: ModelChoice) -> tuple[int, int] | None:
+    """(layers, attention heads) of the chosen model from its config.json, read without torch or
+    the weights, so a demo asking for a layer the model lacks fails before seconds of loading.
+    None when it is not on this machine yet (a hub download): the check then runs after loading."""
+    if choice.source == "fallback":
+        folder = converted_dir(choice)
+        config = _read_config(folder) if is_converted(folder) else None
+        config = config or FALLBACK_ARCHITECTURE
+    else:
+        config = _read_config(Path(choice.path)) if choice.path else None
+    if not config:
+        return None
+    config = config.get("text_config", config) if isinstance(config.get("text_config"), dict) else config
+    layers = config.get("num_hidden_layers", config.get("n_layer"))
+    heads = config.get("num_attention_heads", config.get("n_head"))
+    return (layers, heads) if isinstance(layers, int) and isinstance(heads, int) else None
+
+
+def _read_config(folder: Path) -> dict | None:
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
 # ---------------------------------------------------------------- doctor
 
 def model_status(model_id: str, revision: str | None = None, fallback: bool = True) -> dict:

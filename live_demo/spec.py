@@ -5,7 +5,60 @@ name; the trace of each demo (see live_demo.trace) is what they show.
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class AttentionSpec(BaseModel):
+    """Which attention the trace records, written as a mapping: one layer's every head
+    (`{layer: 3, heads: all}`), every layer's every head at low resolution
+    (`{layers: all, heads: all}`), and optionally the one head a heatmap shows (`head: 1`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    layer: int | None = Field(None, ge=0, description="The layer whose heads are recorded (counted from 0).")
+    layers: Literal["all"] | None = Field(None, description="'all': every layer (maps pooled to at most "
+                                                            "12 x 12 cells, to keep the trace small).")
+    heads: Literal["all"] = Field("all", description="'all': every head of the recorded layer(s).")
+    head: int | None = Field(None, ge=0, description="Also record this head of `layer` at full resolution, as "
+                                                     "`attention: [layer, head]` does (for the attention_heatmap prop).")
+
+    @model_validator(mode="after")
+    def _one_scope(self):
+        if (self.layer is None) == (self.layers is None):
+            raise ValueError("give either layer: N (one layer's heads) or layers: all (every layer's heads)")
+        if self.head is not None and self.layer is None:
+            raise ValueError("head: needs layer: (the heatmap shows one head of one layer)")
+        return self
+
+
+def attention_pair(value: "tuple[int, int] | AttentionSpec | None") -> tuple[int, int] | None:
+    """The [layer, head] whose full map the trace records as `attention` (None: none)."""
+    if isinstance(value, AttentionSpec):
+        return (value.layer, value.head) if value.layer is not None and value.head is not None else None
+    return tuple(value) if value is not None else None
+
+
+def attention_layers(value: "tuple[int, int] | AttentionSpec | None", n_layers: int) -> list[int]:
+    """The layers whose every head the trace records as `attention_heads` (empty: none)."""
+    if not isinstance(value, AttentionSpec):
+        return []
+    return list(range(n_layers)) if value.layers == "all" else [value.layer]
+
+
+def attention_problem(value: "tuple[int, int] | AttentionSpec | None", n_layers: int, n_heads: int,
+                      display: str) -> str | None:
+    """Why the model cannot record this attention (a layer or head it does not have), or None."""
+    pair = attention_pair(value)
+    layer = pair[0] if pair else (value.layer if isinstance(value, AttentionSpec) else None)
+    if layer is not None and not 0 <= layer < n_layers:
+        return (f"attention layer {layer} does not exist in {display}, which has layers 0-{n_layers - 1}; "
+                f"choose a layer from 0 to {n_layers - 1}")
+    if pair and not 0 <= pair[1] < n_heads:
+        return (f"attention head {pair[1]} does not exist in {display}, whose layers have heads 0-{n_heads - 1}; "
+                f"choose a head from 0 to {n_heads - 1} (or record them all: attention: {{layer: {layer}, heads: all}})")
+    return None
 
 
 class DemoSpec(BaseModel):
@@ -28,7 +81,10 @@ class DemoSpec(BaseModel):
     sample_top_p: float = Field(0.9, gt=0, le=1, description="p for nucleus (top-p) sampling.")
     sample_temperature: float = Field(1.0, gt=0, description="Temperature for the sampling strategies.")
     num_beams: int = Field(4, ge=2, le=16, description="Beams for beam search.")
-    attention: tuple[int, int] | None = Field(None, description="[layer, head] whose attention map to record (eager attention).")
+    attention: tuple[int, int] | AttentionSpec | None = Field(None, description=(
+        "[layer, head] whose attention map to record (eager attention); or {layer: N, heads: all} to record every "
+        "head of layer N, {layers: all, heads: all} for every head of every layer at low resolution (a grid chart "
+        "in build/live/charts/ to pick a head from)."))
     batch_with: tuple[str, ...] = Field((), description="Other prompts padded into one batch with this one (batching panel).")
     timing: bool = Field(False, description="Measure generation time with and without the KV cache.")
     compare_tokenizers: tuple[str, ...] = Field((), description="Other real tokenizers to split the prompt with: "

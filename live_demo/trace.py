@@ -21,7 +21,7 @@ from .encoding import model_input, padded_batch, special_ids, token_entry, token
 from .errors import DemoInputError
 from .loading import LoadedModel
 from .model_facts import as_ids, context_length, model_info, model_stages, stop_ids, versions
-from .spec import DemoSpec
+from .spec import DemoSpec, attention_layers, attention_pair, attention_problem
 from .tokenizers import compare
 
 ALTERNATIVES = 5          # runner-up tokens recorded per generated step
@@ -203,6 +203,40 @@ def attention_map(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[dic
             "question_span": span}
 
 
+OVERVIEW_CELLS = 12       # an every-layer overview pools each map to at most this many cells a side
+
+
+def attention_heads(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[dict], layers: list[int],
+                    question_span: tuple[int, int] | None = None) -> dict:
+    """Every head of `layers`, for an overview an author picks a head from. One layer keeps its
+    maps whole; every layer at once pools each map (mean over blocks of tokens) to at most
+    OVERVIEW_CELLS a side, with `groups` saying which tokens each cell covers."""
+    model = loaded.model
+    previous = model.config._attn_implementation
+    model.set_attn_implementation("eager")  # SDPA returns no attention weights
+    try:
+        out = model(input_ids, output_attentions=True, use_cache=False)
+    finally:
+        model.set_attn_implementation(previous)
+    n = input_ids.shape[1]
+    pooled = len(layers) > 1 and n > OVERVIEW_CELLS
+    cells = OVERVIEW_CELLS if pooled else n
+    # contiguous groups of tokens, as even as they come
+    edges = [round(i * n / cells) for i in range(cells + 1)]
+    groups = [[edges[i], edges[i + 1]] for i in range(cells)]
+    maps = {}
+    for layer in layers:
+        weights = out.attentions[layer][0]                # heads x n x n
+        if pooled:
+            weights = torch.stack([torch.stack([weights[:, a:b, c:d].mean(dim=(1, 2)) for c, d in groups], dim=-1)
+                                   for a, b in groups], dim=-2)
+        # three significant digits: a picture to choose from, not data to compute with
+        maps[str(layer)] = [[[float(f"{w:.3g}") for w in row] for row in head] for head in weights.tolist()]
+    span = list(question_span) if question_span is not None else [0, len(tokens)]
+    return {"layers": layers, "n_heads": int(out.attentions[layers[0]].shape[1]), "pooled": pooled,
+            "tokens": [t["display"] for t in tokens], "groups": groups, "question_span": span, "maps": maps}
+
+
 def timing(model: Any, input_ids: torch.Tensor, new_tokens: int, repeats: int = 3,
            eos_ids: list[int] | None = None) -> dict:
     """Greedy generation of exactly new_tokens tokens with and without the KV cache (the end
@@ -235,11 +269,9 @@ def check_demo(loaded: LoadedModel, name: str, spec: DemoSpec, n_input: int, cha
                              f"generated, but {display} reads at most {limit} tokens; shorten the prompt",
                              demo=name, field="prompt")
     if spec.attention is not None:
-        layer, head = spec.attention
-        n_layers, n_heads = cfg.num_hidden_layers, cfg.num_attention_heads
-        if not (0 <= layer < n_layers and 0 <= head < n_heads):
-            raise DemoInputError(f"demo '{name}': attention [{layer}, {head}] does not exist in {display}, which has "
-                                 f"layers 0-{n_layers - 1} and heads 0-{n_heads - 1}", demo=name, field="attention")
+        problem = attention_problem(spec.attention, cfg.num_hidden_layers, cfg.num_attention_heads, display)
+        if problem:
+            raise DemoInputError(f"demo '{name}': {problem}", demo=name, field="attention")
     for other in spec.batch_with:
         if not other.strip():
             raise DemoInputError(f"demo '{name}': batch_with has an empty prompt; remove it or write its text",
@@ -265,6 +297,7 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
                              demo=name, field="prompt")
     check_demo(loaded, name, spec, len(inp.ids), chat=inp.chat is not None)
     input_ids = torch.tensor([inp.ids])
+    pair = attention_pair(spec.attention)
     info = model_info(loaded)
     with torch.inference_mode():
         first = inp.question_span[0]
@@ -276,14 +309,18 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
             "prompt": spec.prompt, "params": spec.model_dump(mode="json"), "tokens": inp.tokens, "chat": inp.chat,
             "shapes": shapes, "samples": samples, "next_token": next_token(tokenizer, last_logits, spec),
             "strategies": run_strategies(model, tokenizer, input_ids, spec, seed, eos_ids=info["eos_ids"]),
-            "attention": (attention_map(loaded, input_ids, all_tokens, *spec.attention, question_span=inp.question_span)
-                          if spec.attention else None),
+            "attention": (attention_map(loaded, input_ids, all_tokens, *pair, question_span=inp.question_span)
+                          if pair else None),
             "timing": timing(model, input_ids, spec.max_new_tokens, eos_ids=info["eos_ids"]) if spec.timing else None,
             "batch": (padded_batch(tokenizer, [spec.prompt, *spec.batch_with], chat=inp.chat is not None)
                       if spec.batch_with else None),
         }
         if spec.compare_tokenizers:
             trace["tokenizers"] = compare(spec.prompt, spec.compare_tokenizers, tokenizer)
+        layers = attention_layers(spec.attention, model.config.num_hidden_layers)
+        if layers:
+            trace["attention_heads"] = attention_heads(loaded, input_ids, all_tokens, layers,
+                                                       question_span=inp.question_span)
     return rounded(trace)
 
 

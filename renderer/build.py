@@ -14,8 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import CONFIG_NAME, load_config
-from .errors import rel
+from .config import CONFIG_NAME, load_config, replaced_demo
+from .errors import InputError, rel
 from .progress import Reporter
 from .project import DeckSource, Project, Targets, load_decks, load_project, project_config, select_targets
 from .stages.comic import comic_stage
@@ -68,10 +68,18 @@ def plan(project: Project, targets: Targets) -> Plan:
 def build(args) -> int:
     reporter = Reporter(quiet=args.quiet)
     # 1. load and check everything; nothing has run or been written yet
-    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, pptx=getattr(args, "pptx", None))
+    demo = getattr(args, "demo", None)
+    if demo is not None and args.prompt is None:
+        raise InputError("--demo names the demo whose prompt --prompt replaces; give --prompt too")
+    config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, pptx=getattr(args, "pptx", None),
+                            demo=demo)
     project = load_project(config)
     targets = select_targets(args.targets, project)
     todo = plan(project, targets)
+    if args.prompt is not None:
+        prompt_reaches(replaced_demo(config, demo),
+                       [(rel(sb.path), "page", sb.board.demos) for sb in project.storyboards if sb.name in targets.pages]
+                       + [(rel(d.path), "deck", d.demos) for d in todo.decks if d.path.stem in targets.decks])
     if todo.decks:
         preflight(config)                        # marp-cli and its browser are there
 
@@ -96,6 +104,19 @@ def build(args) -> int:
     else:
         reporter.info(f"built {state.built} steps ({state.fresh} up to date) into {rel(state.out)}/")
     return 0
+
+
+def prompt_reaches(demo: str, asked: list[tuple[str, str, list[str]]]) -> None:
+    """--prompt replaces one demo's prompt: a page or deck asked for by name (file, "page" or
+    "deck", its demos) that does not show that demo would not change at all, which is a mistake
+    to say rather than build."""
+    missed = [(file, kind, shown) for file, kind, shown in asked if demo not in shown]
+    if missed:
+        raise InputError([f"{file}: --prompt replaces the prompt of demo '{demo}', which this {kind} does not show "
+                          f"(its demos: {', '.join(shown) or 'none'}); "
+                          + (f"choose the demo to replace with --demo {shown[0]}" if shown else
+                             f"this {kind} shows no model data")
+                          for file, kind, shown in missed])
 
 
 def clean(args) -> int:

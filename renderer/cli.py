@@ -6,16 +6,12 @@ Every failure is one clear message, never a traceback (set NOVAPRESS_DEBUG=1 for
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
-from .build import build, clean
-from .doctor import doctor
 from .errors import BuildError, InputError
-from .site.server import serve
-from .stages.comic import render_one
-from .stages.slides import present_decks
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -35,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("targets", nargs="*", metavar="TARGET",
                    help="only these: live, comic, slides, site, or a storyboard/deck name (default: all)")
     b.add_argument("--out", default="build", help="output folder (default: build)")
-    b.add_argument("--prompt", help="replace the book's main question (the main demo's prompt)")
+    b.add_argument("--prompt", help="replace the book's main question (the main demo's prompt, or --demo's)")
+    b.add_argument("--demo", metavar="NAME", help="the demo whose prompt --prompt replaces (default: main_demo)")
     b.add_argument("--refresh", action="store_true", help="re-run the model even where a cached trace exists")
     b.add_argument("--no-fallback", action="store_true", help="fail instead of falling back to SmolLM2 when the model is unavailable")
     b.add_argument("--force", action="store_true", help="rebuild outputs even when their inputs did not change")
@@ -50,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("storyboard", help="path of a storyboard YAML file")
     r.add_argument("--panel", help="render only this panel id")
     r.add_argument("--out", default="build", help="output folder (default: build)")
-    r.add_argument("--prompt", help="replace the book's main question")
+    r.add_argument("--prompt", help="replace the book's main question (or --demo's prompt)")
+    r.add_argument("--demo", metavar="NAME", help="the demo whose prompt --prompt replaces (default: main_demo)")
     r.add_argument("--strict", action="store_true", help="treat layout warnings as errors: exit 2 and write nothing")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
@@ -60,10 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="build")
     c.add_argument("--cache", action="store_true", help="also delete the live-trace cache")
 
-    pr = sub.add_parser("present", help="serve the slide deck with live reload")
-    pr.add_argument("--host", default="127.0.0.1")
-    pr.add_argument("--port", type=int, default=8000)
-    pr.add_argument("--out", default="build")
+    for verb, helptext in (("present", "serve the comic pages and decks, redrawn and reloaded on save"),
+                           ("preview", "the same as present")):
+        pr = sub.add_parser(verb, help=helptext)
+        pr.add_argument("name", nargs="?", metavar="DECK|PAGE",
+                        help="open this deck or page (e.g. llm-inference-pipeline, page-05); default: the index")
+        pr.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+        pr.add_argument("--port", type=int, default=8000)
+        pr.add_argument("--out", default="build")
+        pr.add_argument("--strict", action="store_true", help="show a page's layout warnings as errors")
+        pr.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
     s = sub.add_parser("serve", help="serve the interactive lesson site with a live Ask box")
     s.add_argument("--host", default="127.0.0.1")
@@ -105,10 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+# each command imports only what it runs: `novapress render` must not pay for marp, the site or torch
+COMMANDS = {"build": ("build", "build"), "render": ("preview.render", "render_command"),
+            "present": ("preview.server", "present_command"), "preview": ("preview.server", "present_command"),
+            "doctor": ("doctor", "doctor_command"), "clean": ("build", "clean"), "serve": ("site.server", "serve")}
+
+
 def _run(args) -> int:
-    commands = {"build": build, "render": render_one, "doctor": lambda _args: doctor(), "clean": clean,
-                "present": present_decks, "serve": serve}
-    return commands[args.command](args)
+    module, name = COMMANDS[args.command]
+    return getattr(importlib.import_module(f".{module}", __package__), name)(args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from live_demo.spec import DemoSpec
 
-from .errors import InputError, Problem, rel
+from .errors import InputError, Problem, rel, suggest
 from .yamlsrc import Source, load_yaml, validation_problems
 
 CONFIG_NAME = "novapress.yaml"
@@ -128,11 +128,20 @@ def load_config(root: Path, settings: dict[str, Any] | None = None) -> tuple[Pro
         raise InputError(validation_problems(err, src, ProjectConfig)) from None
 
 
-def with_prompt(config: ProjectConfig, prompt: str) -> ProjectConfig:
-    """The config with the main demo's prompt replaced (make build PROMPT=...)."""
+def with_prompt(config: ProjectConfig, prompt: str, demo: str | None = None) -> ProjectConfig:
+    """The config with a demo's prompt replaced (make build PROMPT=... [DEMO=...]): the demo named
+    by --demo, by default the book's main question (`main_demo`)."""
     if not prompt.strip():
         raise InputError("--prompt: the prompt is empty; give the question to ask the model")
+    name = demo or config.main_demo
     demos = dict(config.demos)
-    base = demos.get(config.main_demo) or DemoSpec(prompt=prompt)
-    demos[config.main_demo] = base.model_copy(update={"prompt": prompt})
+    if demo is not None and demo not in demos:
+        raise InputError(f"--demo: no demo named '{demo}' in {CONFIG_NAME}{suggest(demo, demos)}")
+    base = demos.get(name) or DemoSpec(prompt=prompt)
+    demos[name] = base.model_copy(update={"prompt": prompt})
     return config.model_copy(update={"demos": demos})
+
+
+def replaced_demo(config: ProjectConfig, demo: str | None) -> str:
+    """The demo whose prompt --prompt replaces."""
+    return demo or config.main_demo

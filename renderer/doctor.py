@@ -135,3 +135,8 @@ def doctor() -> int:
         for what, ok, detail in table:
             print(f"{what:<{width}}  {'ok     ' if ok else 'MISSING'}  {detail}")
     return 0 if all(ok for what, ok, _ in table if what != "emoji font (slides)") else 1
+
+
+def doctor_command(_args) -> int:
+    """`novapress doctor` (it takes no options)."""
+    return doctor()

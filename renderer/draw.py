@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from . import cast as cast_art, lettering, scene, workers
@@ -156,6 +157,12 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
                                 max(head.y1, out.faces[c.who].y1) - min(head.y, out.faces[c.who].y))
         out.bodies[c.who] = Rect(x, y, fig.image.width, fig.image.height)
         out.mouths[c.who] = (fig.mouth[0] + x, fig.mouth[1] + y)
+    for (ci, a), (cj, b), share in cast_overlaps(figures):
+        who_a, who_b = panel.cast[ci].who, panel.cast[cj].who
+        problems.warn(base + ("cast", cj, "at"), (
+            f"page {sb.board.page}, panel '{panel.id}': {ctx.cast[who_b].name} and {ctx.cast[who_a].name} overlap "
+            f"({share:.0%} of the smaller figure is hidden behind the other); move one of them apart (at:), or make "
+            f"one smaller (height:)"))
     for c, fig, x, y in figures:
         if not c.front:
             _paste(image, fig.image, x, y)
@@ -196,6 +203,30 @@ def render_panel(sb: LoadedStoryboard, pi: int, panel: Panel, size: tuple[int, i
     letter_panel(sb, pi, panel, image, out, ctx, tctx, anchors, keepout, blocked, problems)
     out.image = image
     return out
+
+
+OVERLAP_SHARE = 0.35   # a figure hidden this much behind another reads as one body on top of the other
+
+
+def cast_overlaps(figures: list) -> list[tuple[tuple[int, Any], tuple[int, Any], float]]:
+    """Pairs of cast members whose drawn bodies (opaque pixels) overlap by more than OVERLAP_SHARE of
+    the smaller one: (index and figure of the first, of the second, the share). Figures that stand
+    side by side, or one a little in front of the other, stay below it."""
+    found = []
+    masks = [np.asarray(fig.image.getchannel("A")) > 32 for _c, fig, _x, _y in figures]
+    for i in range(len(figures)):
+        for j in range(i + 1, len(figures)):
+            (_, fa, xa, ya), (_, fb, xb, yb) = figures[i], figures[j]
+            x0, y0 = max(xa, xb), max(ya, yb)
+            x1, y1 = min(xa + fa.image.width, xb + fb.image.width), min(ya + fa.image.height, yb + fb.image.height)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            both = (masks[i][y0 - ya:y1 - ya, x0 - xa:x1 - xa] & masks[j][y0 - yb:y1 - yb, x0 - xb:x1 - xb]).sum()
+            smaller = min(masks[i].sum(), masks[j].sum())
+            share = float(both) / smaller if smaller else 0.0
+            if share > OVERLAP_SHARE:
+                found.append(((i, fa), (j, fb), share))
+    return found
 
 
 def _demos_quoted(panel: Panel, demos: list[str]) -> list[str]:

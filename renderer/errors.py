@@ -43,12 +43,18 @@ class BuildError(Exception):
     """A build step failed for a reason other than bad input. The message says how to fix it."""
 
 
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` most likely misspells, or None."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def suggest(word: str, choices: Iterable[str]) -> str:
     """'; did you mean 'x'?' for a near miss, else ''. Also lists the choices when few."""
     choices = sorted(set(choices))
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = nearest(word, choices)
     if close:
-        return f"; did you mean '{close[0]}'?"
+        return f"; did you mean '{close}'?"
     if 0 < len(choices) <= 12:
         return "; choose one of: " + ", ".join(choices)
     return ""

@@ -37,12 +37,13 @@ class Project:
         return {d for sb in self.storyboards for d in sb.board.demos}
 
 
-def project_config(*, prompt: str | None = None, no_fallback: bool = False, pptx: str | None = None) -> ProjectConfig:
-    """novapress.yaml of the working directory, with the command line's --prompt, --no-fallback
-    and --pptx."""
+def project_config(*, prompt: str | None = None, no_fallback: bool = False, pptx: str | None = None,
+                   demo: str | None = None) -> ProjectConfig:
+    """novapress.yaml of the working directory, with the command line's --prompt (--demo),
+    --no-fallback and --pptx."""
     config, _ = load_config(Path.cwd(), {"slides.pptx": pptx})
     if prompt is not None:
-        config = with_prompt(config, prompt)
+        config = with_prompt(config, prompt, demo)
     if no_fallback:
         config = config.model_copy(update={"model": config.model.model_copy(update={"fallback": False})})
     return config

@@ -92,6 +92,14 @@ class Problems:
         line, col = self.sb.source.locate(path)
         self.items.append(Problem(self.sb.file, line, col, message))
 
+    def add_template(self, path: tuple, err: TemplateProblem) -> None:
+        """A template's problem, pointed at the expression (or misspelled name) inside the field."""
+        if err.needle:
+            line, col = self.sb.source.locate_text(path, err.needle, err.occurrence, err.line)
+        else:
+            line, col = self.sb.source.locate(path)
+        self.items.append(Problem(self.sb.file, line, col, err.message))
+
     def warn(self, path: tuple, message: str) -> None:
         line, col = self.sb.source.locate(path)
         self.warnings.append(Problem(self.sb.file, line, col, message))
@@ -102,5 +110,5 @@ def render_text(text: str, tctx: dict, path: tuple, problems: Problems) -> str |
     try:
         return render_template(text, tctx)
     except TemplateProblem as err:
-        problems.add(path, err.message)
+        problems.add_template(path, err)
         return None

@@ -35,8 +35,9 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import cast as cast_art
-from .errors import InputError, Problem, suggest
+from .errors import InputError, Problem, nearest, suggest
 from .props import REGISTRY
+from .board_paths import TEXT_KINDS, describe
 from .yamlsrc import Source, load_yaml, validation_problems
 
 
@@ -119,7 +120,6 @@ class CastPlacement(_Strict):
     front: bool = Field(True, description="Draw in front of the props (false: behind them).")
 
 
-TEXT_KINDS = ("speech", "thought", "narration", "label", "caption")
 
 
 class TextElement(_Strict):
@@ -233,7 +233,7 @@ def load_storyboard(path: Path, *, cast: dict[str, CastMember], demos: dict[str,
     try:
         board = Storyboard.model_validate(data)
     except ValidationError as err:
-        problems += validation_problems(err, src, Storyboard)
+        problems += validation_problems(err, src, Storyboard, describe=lambda loc: describe(loc, data))
         board = None
     if problems:
         raise InputError(_dedupe(problems))
@@ -268,9 +268,16 @@ def cross_checks(data: dict, src: Source, cast: dict[str, CastMember], demos: di
         problems.append(src.problem(path, message))
 
     page_demos = [d for _, d in _items(data.get("demos")) if isinstance(d, str)]
+    misspelled: set[str] = set()        # defined demos the page's list seems to mean (reported once, there)
     for i, name in _items(data.get("demos")):
         if isinstance(name, str) and name not in demos:
-            add(("demos", i), f"unknown demo '{name}'{suggest(name, demos)}; define it under demos: in novapress.yaml")
+            meant = nearest(name, demos)
+            if meant:
+                misspelled.add(meant)
+                add(("demos", i), f"unknown demo '{name}'; did you mean '{meant}'?")
+            else:
+                add(("demos", i), f"unknown demo '{name}'{suggest(name, demos)}; define it under demos: in "
+                                  f"novapress.yaml")
 
     panels = _dicts(data.get("panels"))
     panel_ids = [p.get("id") for _, p in panels if isinstance(p.get("id"), str)]
@@ -335,9 +342,8 @@ def cross_checks(data: dict, src: Source, cast: dict[str, CastMember], demos: di
             demo = prop.get("demo")
             if spec.needs_demo and not demo:
                 add(path, f"prop '{ptype}' shows model data: give it 'demo:' (one of: {', '.join(page_demos) or 'none declared'})")
-            if isinstance(demo, str) and demo not in page_demos:
-                add(path + ("demo",), f"demo '{demo}' is not declared in this page's demos: list"
-                                      f"{suggest(demo, page_demos)}; add it to 'demos:' at the top")
+            if isinstance(demo, str) and demo not in page_demos and demo not in misspelled:
+                add(path + ("demo",), _prop_demo_problem(demo, page_demos, demos))
             if isinstance(prop.get("id"), str):
                 if prop["id"] in prop_ids:
                     add(path + ("id",), f"prop id '{prop['id']}' is used twice in panel '{pname}'")
@@ -358,11 +364,23 @@ def cross_checks(data: dict, src: Source, cast: dict[str, CastMember], demos: di
     return problems
 
 
+def _prop_demo_problem(demo: str, page_demos: list[str], demos: dict[str, Any]) -> str:
+    """A prop's `demo:` that the page does not declare: a misspelling of one it does, a demo the
+    page should declare, or no demo at all."""
+    meant = nearest(demo, page_demos)
+    if meant:
+        return f"unknown demo '{demo}'; did you mean '{meant}'?"
+    if demo in demos:
+        listed = ", ".join([*page_demos, demo])
+        return f"demo '{demo}' is not in this page's demos: list; add it there (demos: [{listed}])"
+    return f"unknown demo '{demo}'{suggest(demo, demos)}; the page's demos are: {', '.join(page_demos) or 'none'}"
+
+
 class _Shifted(Source):
     """A Source view whose paths are relative to `prefix` (for nested schemas like prop params)."""
 
     def __init__(self, src: Source, prefix: tuple):
-        super().__init__(src.file, src.marks, src.key_marks)
+        super().__init__(src.file, src.marks, src.key_marks, src.text)
         self._prefix = prefix
 
     def locate(self, path):

@@ -298,3 +298,40 @@ def _strategy_title(strategy: str, result: dict) -> str:
     elif strategy == "beam":
         title += f" ({result.get('num_beams')} beams)"
     return title
+
+
+def attention_heads_chart(trace: dict, path: str | Path, theme: Theme, variant: Variant = "dark") -> Path:
+    """Every recorded head as a small heatmap, one row per layer: the picture an author picks
+    `attention: [layer, head]` from."""
+    return save(attention_heads_figure(trace, theme, variant), path)
+
+
+def attention_heads_figure(trace: dict, theme: Theme, variant: Variant = "dark") -> Figure:
+    from matplotlib.colors import LinearSegmentedColormap
+
+    colors = chart_colors(theme, variant)
+    heads = trace["attention_heads"]
+    layers, n_heads = heads["layers"], heads["n_heads"]
+    cell = 1.1 if len(layers) > 1 else 1.8
+    fig = _figure(max(8.0, 1.0 + cell * n_heads), 1.5 + cell * len(layers), colors)
+    cmap = LinearSegmentedColormap.from_list("attention", [colors["background"], colors["accent"]])
+    top, bottom = 1.05 / fig.get_figheight(), 0.45 / fig.get_figheight()
+    left = 0.8 / fig.get_figwidth()
+    w = (1 - left - 0.02) / n_heads
+    h = (1 - top - bottom) / len(layers)
+    for row, layer in enumerate(layers):
+        for head, grid in enumerate(heads["maps"][str(layer)]):
+            ax = fig.add_axes((left + head * w + 0.08 * w, 1 - top - (row + 1) * h + 0.08 * h, 0.84 * w, 0.84 * h))
+            ax.imshow(grid, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color(colors["grid"])
+            if row == 0:
+                ax.set_title(f"head {head}", fontsize=8, color=colors["muted"], fontfamily=TITLE_FONT, pad=3)
+            if head == 0:
+                ax.set_ylabel(f"layer {layer}", fontsize=8, color=colors["muted"], fontfamily=TITLE_FONT)
+    pooled = "blocks of tokens" if heads["pooled"] else f"{len(heads['tokens'])} tokens a side"
+    _frame(fig, "Every attention head", f"rows: layers; columns: heads; {pooled}; brighter: more attention",
+           trace, colors)
+    return fig

@@ -6,6 +6,8 @@ error can point at the exact spot in the author's file.
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ class Source:
     file: str
     marks: dict[tuple, Loc] = field(default_factory=dict)
     key_marks: dict[tuple, Loc] = field(default_factory=dict)
+    text: str = ""                       # the file as read, to point inside a value (a template's expression)
 
     def locate(self, path: tuple) -> Loc | tuple[None, None]:
         """Location of the value at `path`, or of its nearest enclosing value."""
@@ -37,6 +40,27 @@ class Source:
     def locate_key(self, path: tuple) -> Loc | tuple[None, None]:
         """Location of the mapping key that ends `path` (for 'unknown field' errors)."""
         return self.key_marks.get(tuple(path)) or self.locate(path)
+
+    def locate_text(self, path: tuple, needle: str, occurrence: int = 0, line_hint: int | None = None) -> Loc | tuple[None, None]:
+        """Where `needle` (text inside the value at `path`, e.g. one expression of a template) is in
+        the file: its `occurrence`-th appearance at or after the value's start, within the lines the
+        value can span. The value's own location when it cannot be found (an escaped string, say)."""
+        line, col = self.locate(path)
+        if line is None or not needle or not self.text:
+            return line, col
+        lines = self.text.split("\n")
+        start = sum(len(ln) + 1 for ln in lines[:line - 1]) + (col - 1)
+        # the template's line k is on the value's line k (a quoted or plain scalar) or k + 1 (a block
+        # scalar starts after its | or > indicator): search no further than that
+        last = min(len(lines), line + (line_hint or 1))
+        limit = sum(len(ln) + 1 for ln in lines[:last])
+        at = start - 1
+        for _ in range(occurrence + 1):
+            at = self.text.find(needle, at + 1, limit)
+            if at < 0:
+                return line, col
+        found_line = self.text.count("\n", 0, at) + 1
+        return found_line, at - (self.text.rfind("\n", 0, at) + 1) + 1
 
     def problem(self, path: tuple, message: str, *, at_key: bool = False) -> Problem:
         line, col = self.locate_key(path) if at_key else self.locate(path)
@@ -65,7 +89,11 @@ def _build(node: yaml.Node, path: tuple, src: Source, problems: list[Problem], c
         for key_node, value_node in node.value:
             key = ctor.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                problems.append(Problem(src.file, *_mark(key_node), "a key must be a plain word"))
+                lines = src.text.splitlines()
+                row = key_node.start_mark.line
+                hint = _quote_hint(lines[row]) if row < len(lines) else None
+                problems.append(Problem(src.file, row + 1, hint[0], hint[1]) if hint else
+                                Problem(src.file, *_mark(key_node), "a key must be a plain word"))
                 continue
             if key in out:
                 first = src.key_marks.get(path + (key,), ("?", "?"))
@@ -80,10 +108,39 @@ def _build(node: yaml.Node, path: tuple, src: Source, problems: list[Problem], c
     return ctor.construct_object(node, deep=True)
 
 
+_TEXT_VALUE = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][\w-]*):\s+(.*?)\s*$")
+
+
+def _quote_hint(line: str) -> tuple[int, str] | None:
+    """The fix for an unquoted text that YAML reads as structure: a value holding ': ' (read as
+    another key) or starting with '{' (read as a mapping, as a template's {{ would be)."""
+    m = _TEXT_VALUE.match(line)
+    if not m:
+        return None
+    key, value = m.group(2), m.group(3)
+    if value[:1] in "\"'|>" or not (": " in value or value.endswith(":") or value.startswith("{")):
+        return None
+    why = "holds ': '" if not value.startswith("{") else "starts with '{'"
+    return m.start(3) + 1, f"a text that {why} must be quoted: {key}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, by libyaml when PyYAML has it (its pure-Python scanner is most of the
+    time of loading a storyboard); a file libyaml rejects is parsed again by the Python scanner,
+    whose messages the errors quote."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_yaml_text(text: str, file: str) -> tuple[Any, Source]:
-    src = Source(file)
+    src = Source(file, text=text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as err:
         # point at what was opened and not closed (the context) when there is one: that is
         # where the author's mistake is, not at the end of the file where the parser noticed
@@ -93,6 +150,13 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Source]:
         if err.context:
             where = f" (line {err.problem_mark.line + 1})" if err.problem_mark else ""
             what = f"{err.context} here, {what}{where}"
+        lines = text.splitlines()
+        for mark_ in (err.problem_mark, err.context_mark):
+            hint = _quote_hint(lines[mark_.line]) if mark_ and mark_.line < len(lines) else None
+            if hint:    # point at the text to quote
+                line, col = mark_.line + 1, hint[0]
+                what += f"; {hint[1]}"
+                break
         raise InputError(Problem(file, line, col, f"invalid YAML: {what}")) from None
     except yaml.YAMLError as err:
         raise InputError(Problem(file, None, None, f"invalid YAML: {err}")) from None
@@ -121,13 +185,28 @@ def load_yaml(path: str | Path) -> tuple[Any, Source]:
     return load_yaml_text(text, rel(path))
 
 
-def validation_problems(err, src: Source, model=None) -> list[Problem]:
-    """Turn a pydantic ValidationError into located, human problems (all of them)."""
+def describe_path(loc: tuple) -> str:
+    """A path as an author reads it: keys joined by dots, list positions counted from 1
+    ("comic.formats, item 2"), never pydantic's zero-based "comic.formats.1"."""
+    words: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            words.append(f"item {part + 1}")
+        elif words and not words[-1].startswith("item "):
+            words[-1] += f".{part}"
+        else:
+            words.append(str(part))
+    return ", ".join(words) or "(top level)"
+
+
+def validation_problems(err, src: Source, model=None, describe=describe_path) -> list[Problem]:
+    """Turn a pydantic ValidationError into located, human problems (all of them). `describe`
+    names a path in the message (the location itself is file:line:col)."""
     problems = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         kind = e["type"]
-        where = ".".join(str(p) for p in loc) or "(top level)"
+        where = describe(loc)
         if kind == "extra_forbidden":
             key = loc[-1]
             allowed = _allowed_fields(model, loc[:-1], src) if model is not None else []
@@ -135,7 +214,7 @@ def validation_problems(err, src: Source, model=None) -> list[Problem]:
             problems.append(src.problem(loc, msg, at_key=True))
             continue
         if kind == "missing":
-            msg = f"missing required field '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'the file'}"
+            msg = f"missing required field '{loc[-1]}' in {describe(loc[:-1]) if loc[:-1] else 'the file'}"
             problems.append(src.problem(loc[:-1], msg))
             continue
         msg = e["msg"]
@@ -161,6 +240,9 @@ def _allowed_fields(model, parent_loc: tuple, src: Source) -> list[str]:
     for part in parent_loc:
         if isinstance(part, int) or current is None:
             current = _unwrap_list(current)
+            continue
+        if typing.get_origin(current) is dict:   # a mapping's key is a name (a demo's), not a field
+            current = typing.get_args(current)[-1]
             continue
         if isinstance(current, type) and issubclass(current, BaseModel):
             f = current.model_fields.get(part) or next(

@@ -138,7 +138,8 @@ def test_timing_is_measured_and_labelled(tiny_gpt2):
     (DemoSpec.model_construct(**(DemoSpec(prompt="x").model_dump() | {"prompt": "   "})), "prompt is empty"),
     (DemoSpec(prompt=" a" * 1100, max_new_tokens=4), "reads at most 1024 tokens"),
     (DemoSpec(prompt="hi", chat=True), "chat: true, but GPT-2 3.4M \\(local\\) has no chat template"),
-    (DemoSpec(prompt="hi", attention=(2, 0)), "attention \\[2, 0\\] does not exist"),
+    (DemoSpec(prompt="hi", attention=(2, 0)), "attention layer 2 does not exist.*choose a layer from 0 to 1"),
+    (DemoSpec(prompt="hi", attention=(0, 5)), "attention head 5 does not exist.*choose a head from 0 to 1"),
     (DemoSpec(prompt="hi", batch_with=("",)), "empty prompt"),
 ])
 def test_bad_demos_are_input_errors(tiny_gpt2, spec, words):

@@ -15,15 +15,20 @@ panels. Use relative_height(art) to size the cast against each other.
 """
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from live_demo.weights import user_cache_dir
+
 from ..geometry import Rect
 from . import assets
-from .compose import Drawing, compose
-from .finish import raster
 
 CHARACTERS: tuple[str, ...] = ("nova", "kai", "tensor")
 FACINGS: tuple[str, ...] = ("right", "left")
@@ -75,6 +80,55 @@ def render_figure(art: str, pose: str, expression: str, facing: str = "right",
                   anchors=dict(fig.anchors), hover=fig.hover)
 
 
+# A figure is kept in novapress' user cache (figures/), named by what it is and by a hash of the
+# cast's code and art: composing one (shapely shading, clip shapes) and rasterising it is most of
+# a panel's time, and an author's edit rarely changes the cast.
+
+@lru_cache(maxsize=1)
+def _art_version() -> str:
+    here = Path(__file__).resolve().parent
+    files = sorted(p for p in here.rglob("*") if p.is_file() and p.suffix in (".py", ".yaml", ".j2", ".svg"))
+    files += [here.parent / "geometry.py", here.parent / "raster.py"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _stored_path(art: str, pose: str, expression: str, facing: str, height_px: int) -> Path | None:
+    if os.environ.get("NOVAPRESS_RASTER_CACHE", "1") == "0":
+        return None
+    return user_cache_dir() / "figures" / _art_version() / f"{art}-{pose}-{expression}-{facing}-{height_px}"
+
+
+def _load_stored(path: Path) -> Figure | None:
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        image = Image.open(io.BytesIO(path.with_suffix(".png").read_bytes()))
+        image.load()
+    except (OSError, ValueError):
+        return None
+    return Figure(image=image.convert("RGBA"), face=Rect(*meta["face"]), head=Rect(*meta["head"]),
+                  mouth=tuple(meta["mouth"]), anchors={k: tuple(v) for k, v in meta["anchors"].items()},
+                  hover=meta["hover"])
+
+
+def _store(path: Path, fig: Figure) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        fig.image.save(buf, "PNG", compress_level=1)
+        meta = {"face": [fig.face.x, fig.face.y, fig.face.w, fig.face.h],
+                "head": [fig.head.x, fig.head.y, fig.head.w, fig.head.h], "mouth": list(fig.mouth),
+                "anchors": {k: list(v) for k, v in fig.anchors.items()}, "hover": fig.hover}
+        for suffix, data in ((".png", buf.getvalue()), (".json", json.dumps(meta).encode())):
+            tmp = path.with_name(f".{path.name}{suffix}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path.with_suffix(suffix))
+    except OSError:
+        pass          # a read-only cache only costs the next draw its time
+
+
 def _character(art: str) -> assets.Character:
     if art not in CHARACTERS:
         raise ValueError(f"unknown character art '{art}'; valid: {', '.join(CHARACTERS)}")
@@ -82,13 +136,29 @@ def _character(art: str) -> assets.Character:
 
 
 @lru_cache(maxsize=None)
-def _drawing(art: str, pose: str, expression: str) -> Drawing:
+def _drawing(art: str, pose: str, expression: str):
     """The composed SVG: the same for every size and facing."""
+    # composing imports shapely: only when a figure is not stored yet
+    from .compose import compose
     return compose(art, pose, expression)
 
 
 @lru_cache(maxsize=256)
 def _render(art: str, pose: str, expression: str, facing: str, height_px: int) -> Figure:
+    path = _stored_path(art, pose, expression, facing, height_px)
+    stored = _load_stored(path) if path is not None else None
+    if stored is not None:
+        return stored
+    fig = _draw(art, pose, expression, facing, height_px)
+    if path is not None:
+        _store(path, fig)
+    return fig
+
+
+def _draw(art: str, pose: str, expression: str, facing: str, height_px: int) -> Figure:
+    # rasterising comes with composing: only for a figure not stored yet
+    from .finish import raster
+
     ch = assets.character(art)
     drawing = _drawing(art, pose, expression)
     image, scale, left = raster(ch, drawing, height_px, drawing.span)

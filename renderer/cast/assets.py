@@ -115,7 +115,7 @@ class Character(_Strict):
 @lru_cache(maxsize=None)
 def character(art: str) -> Character:
     path = ART_DIR / art / "character.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     try:
         return Character.model_validate(data)
     except ValidationError as err:  # an asset bug, not user input: say exactly where

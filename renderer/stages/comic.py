@@ -1,25 +1,18 @@
 """The comic stage: one step per page (its PNG, its panels, its transcript), then the PDF and
-CBZ that contain them; and `novapress render`, one page or panel drawn quickly.
+CBZ that contain them (`novapress render`, one page drawn quickly, is renderer.preview.render).
 
 Every page to redraw is drawn before any is written: a page that cannot be drawn stops the
 build with build/ untouched, and with --strict so does a page that warns.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..atomic import write_bytes
-from ..comic_files import png_bytes, write_cbz, write_page, write_pdf
-from ..config import load_config, with_prompt
+from ..comic_files import write_cbz, write_page, write_pdf
 from ..draw import render_page
-from ..errors import InputError, Problem, rel, suggest
-from ..progress import Reporter
+from ..errors import InputError, Problem, rel
 from ..project import Project
 from ..rendering import RenderContext
 from ..steps import BuildState, code_hash, fonts_hash, sha256_file, sha256_json
-from ..storyboard import LoadedStoryboard, load_cast, load_storyboard
-from ..theme import load_theme
-from .live import demo_traces
+from ..storyboard import LoadedStoryboard
 
 STRICT_NOTE = "--strict: the warnings above are errors; no page was written"
 
@@ -117,35 +110,3 @@ def _package(state: BuildState) -> None:
             outputs.append(write_cbz([(sb.board.page, sb.board.title, p) for sb, p in pages], comic / "comic.cbz",
                                      title=c.book.title, author=c.book.author, language=c.book.language))
         state.done("comic:package", inputs, outputs)
-
-
-def render_one(args) -> int:
-    """`novapress render`: one storyboard page (or one panel) into build/comic, for fast iteration."""
-    reporter = Reporter(quiet=args.quiet)
-    config, _ = load_config(Path.cwd())
-    if args.prompt is not None:
-        config = with_prompt(config, args.prompt)
-    path = Path(args.storyboard)
-    sb_dir = Path(config.comic.storyboards)
-    cast_path = (path.parent if (path.parent / "cast.yaml").exists() else sb_dir) / "cast.yaml"
-    cast, _ = load_cast(cast_path)
-    sb = load_storyboard(path, cast=cast, demos=config.demos)
-    if args.panel and args.panel not in [p.id for p in sb.board.panels]:
-        raise InputError(f"{rel(path)}: no panel '{args.panel}'{suggest(args.panel, [p.id for p in sb.board.panels])}")
-    project = Project(Path.cwd(), config, load_theme(config.comic.theme), cast, [sb])
-    traces = (demo_traces({d: config.demos[d] for d in sb.board.demos}, config, reporter=reporter)
-              if sb.board.demos else {})
-    render = render_page(sb, render_context(project, traces), only_panel=args.panel)
-    if render.warnings and getattr(args, "strict", False):
-        raise InputError(render.warnings + [STRICT_NOTE])        # --strict: nothing is written
-    for w in render.warnings:
-        reporter.warn(str(w))
-    comic = Path(args.out) / "comic"
-    if args.panel:
-        target = comic / "panels" / f"{sb.page_name}-{args.panel}.png"
-        write_bytes(target, png_bytes(render.panels[args.panel].image.convert("RGB"), config.comic.dpi))
-        reporter.info(f"wrote {rel(target)}")
-    else:
-        for p in write_page(sb, render, comic, config.comic.dpi, project.names):
-            reporter.info(f"wrote {rel(p)}")
-    return 0

@@ -29,6 +29,7 @@ CHARTS = {
     "temperatures": ("temperature_chart", ()),
     "steps-top_p": ("steps_chart", ("top_p",)),
     "temperatures-slide": ("temperature_slide_chart", ()),   # for a 1280x720 slide: large labels
+    "attention-heads": ("attention_heads_chart", ()),   # only for a demo that records every head
 }
 # The code that draws the charts (code_hash: trace_charts and what it imports, and this file, which
 # names them). The trace itself is an input of its own: the code that made it is in its cache key.
@@ -72,13 +73,14 @@ def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, or
 
 
 def demo_traces(demos: dict, config: ProjectConfig, *, refresh: bool = False, reporter: Reporter,
-                origin: str = CONFIG_NAME) -> dict[str, dict]:
+                origin: str = CONFIG_NAME, cached_first: bool = False) -> dict[str, dict]:
     """Traces of `demos` through live_demo, its errors as the build's; `origin` names where a bad
-    demo came from in error messages (novapress.yaml, or --prompt)."""
+    demo came from in error messages (novapress.yaml, or --prompt). cached_first: a preview's
+    traces, stored ones as they are without looking for the model (live_demo.cache.get_traces)."""
     try:
         return get_traces(demos, config.model.id, config.model.revision, config.model.fallback, config.seed,
                           Path(config.live.cache_dir), refresh=refresh, on_warning=reporter.warn,
-                          on_progress=reporter.step)
+                          on_progress=reporter.step, cached_first=cached_first, on_info=reporter.info)
     except DemoInputError as err:
         raise InputError(_located(err, origin)) from None
     except ModelUnavailable as err:
@@ -91,7 +93,10 @@ def _located(err: DemoInputError, origin: str) -> Problem | str:
     """The demo setting at fault as file:line:col of novapress.yaml (the demo's own line when the
     setting is not written there, e.g. a chat template applied by default)."""
     config_file = Path.cwd() / CONFIG_NAME
-    if origin != CONFIG_NAME or not err.demo or not config_file.exists():
+    # --prompt gives only the prompt: any other setting of the demo (its attention, its batch) is
+    # still written in novapress.yaml, and pointed at there
+    from_origin = origin != CONFIG_NAME and err.field in (None, "prompt")
+    if from_origin or not err.demo or not config_file.exists():
         return f"{origin}: {err.message}"
     try:
         _data, src = load_yaml(config_file)
@@ -115,6 +120,8 @@ def write_charts(trace: dict, charts_dir: Path, demo: str, theme: Theme) -> list
     for chart, (fn_name, extra) in CHARTS.items():
         fn = getattr(trace_charts, fn_name)
         if chart.startswith("steps-") and not trace.get("strategies"):
+            continue
+        if chart == "attention-heads" and not trace.get("attention_heads"):
             continue
         for variant in VARIANTS:
             for ext in ("png", "svg"):
