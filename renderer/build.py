@@ -2,24 +2,67 @@
 
 1. load and check everything (novapress.yaml, theme, cast, storyboards, decks' front matter,
    marp-cli and its browser) before anything runs or is written;
-2. run the stages in order, each step skipped when its inputs did not change:
-   live data -> comic pages -> slide decks -> the lesson site (renderer/stages/);
+2. work out what the targets need (`plan`: a deck needs the pages whose panels it shows, the site
+   every page and the decks, a page its demos' traces), then run the stages in order, each step
+   skipped when its inputs did not change: live data -> comic pages -> slide decks -> the lesson
+   site (renderer/stages/);
 3. after a whole build, remove what a deleted storyboard or deck left behind.
 """
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import CONFIG_NAME, load_config, replaced_demo
 from .errors import InputError, rel
 from .progress import Reporter
-from .project import Project, load_decks, load_project, project_config, select_targets
+from .project import DeckSource, Project, Targets, load_decks, load_project, project_config, select_targets
 from .stages.comic import comic_stage
 from .stages.live import live_stage
 from .stages.site import demos_for_site, site_stage
-from .stages.slides import preflight, slides_stage
+from .stages.slides import pages_shown, preflight, slides_stage
 from .steps import BuildState
+from .storyboard import LoadedStoryboard
+
+
+@dataclass
+class Plan:
+    """What a build brings up to date: the targets asked for and everything they need. A deck needs
+    the pages whose panels it shows, the site needs every page and the decks, and each page needs
+    the traces of its demos; each of those is still skipped when it is up to date."""
+
+    pages: list[LoadedStoryboard] = field(default_factory=list)
+    package: bool = False                 # comic.pdf and comic.cbz
+    decks: list[DeckSource] = field(default_factory=list)
+    site: bool = False
+    demos: set[str] = field(default_factory=set)      # the traces it needs
+    charted: set[str] = field(default_factory=set)    # the demos whose charts it writes
+
+
+def plan(project: Project, targets: Targets) -> Plan:
+    config = project.config
+    wanted = Plan(package="comic" in targets.stages,
+                  site="site" in targets.stages and config.site.build)
+    if "slides" in targets.stages or targets.decks or wanted.site:
+        paths = [d for d in project.decks if "slides" in targets.stages or wanted.site or d.stem in targets.decks]
+        wanted.decks = load_decks(paths, config)
+    pages = set(targets.pages)
+    if "comic" in targets.stages or wanted.site:
+        pages |= {sb.name for sb in project.storyboards}
+    pages |= {sb.name for sb in pages_shown(wanted.decks, project)}
+    wanted.pages = [sb for sb in project.storyboards if sb.name in pages]
+    deck_demos = {d for ds in wanted.decks for d in ds.demos}
+    wanted.demos = deck_demos | {d for sb in wanted.pages for d in sb.board.demos}
+    if wanted.site:
+        wanted.demos |= demos_for_site(project)
+    live_asked = "live" in targets.stages
+    if live_asked:
+        wanted.demos |= set(config.demos)
+    # charts of what the comic and the decks show (of every demo when `build live` is asked for by name)
+    wanted.charted = project.comic_demos() | deck_demos | (set(config.demos) if live_asked and not targets.everything
+                                                           else set())
+    return wanted
 
 
 def build(args) -> int:
@@ -31,33 +74,29 @@ def build(args) -> int:
     config = project_config(prompt=args.prompt, no_fallback=args.no_fallback, pptx=getattr(args, "pptx", None),
                             demo=demo)
     project = load_project(config)
-    stages, names = select_targets(args.targets, project)
-    decks = []
-    if "slides" in stages:
-        asked = {d.stem for d in project.decks} & names
-        decks = load_decks([d for d in project.decks if not asked or d.stem in asked], config)
+    targets = select_targets(args.targets, project)
+    todo = plan(project, targets)
     if args.prompt is not None:
         prompt_reaches(replaced_demo(config, demo),
-                       [(rel(sb.path), "page", sb.board.demos) for sb in project.storyboards if sb.name in names]
-                       + [(rel(d.path), "deck", d.demos) for d in decks if d.path.stem in names])
-    if decks:
+                       [(rel(sb.path), "page", sb.board.demos) for sb in project.storyboards if sb.name in targets.pages]
+                       + [(rel(d.path), "deck", d.demos) for d in todo.decks if d.path.stem in targets.decks])
+    if todo.decks:
         preflight(config)                        # marp-cli and its browser are there
 
-    # 2. the stages, in order
+    # 2. the stages, in order, each doing only what the plan needs
     state = BuildState.open(project, Path(args.out), reporter, force=args.force, strict=getattr(args, "strict", False))
-    charted, needed = _demos(project, stages, decks, whole_live=bool(args.targets))
-    if needed:
-        live_stage(state, sorted(needed), refresh=args.refresh,
-                   origin="--prompt" if args.prompt is not None else CONFIG_NAME, charts_for=charted)
-    if stages & {"comic", "slides", "site"}:     # the slides and the site show the comic's panels
-        comic_stage(state, only=names if "comic" in stages else set(), skip="comic" not in stages)
-    if "slides" in stages and decks:
-        slides_stage(state, decks)
-    if "site" in stages and config.site.build:
+    if todo.demos:
+        live_stage(state, sorted(todo.demos), refresh=args.refresh,
+                   origin="--prompt" if args.prompt is not None else CONFIG_NAME, charts_for=todo.charted)
+    if todo.pages or todo.package:
+        comic_stage(state, todo.pages, package=todo.package)
+    if todo.decks:
+        slides_stage(state, todo.decks)
+    if todo.site:
         site_stage(state)
 
     # 3. what a deleted storyboard or deck left behind goes (after a whole build only)
-    if not args.targets:
+    if targets.everything:
         state.forget_unvisited()
     state.manifest.save()
     if state.built == 0:
@@ -78,22 +117,6 @@ def prompt_reaches(demo: str, asked: list[tuple[str, str, list[str]]]) -> None:
                           + (f"choose the demo to replace with --demo {shown[0]}" if shown else
                              f"this {kind} shows no model data")
                           for file, kind, shown in missed])
-
-
-def _demos(project: Project, stages: set[str], decks: list, *, whole_live: bool) -> tuple[set[str], set[str]]:
-    """(charted, needed): the demos whose charts the build writes (those the comic and the decks
-    show; every demo when `build live` is asked for by name), and every demo it needs a trace of."""
-    config = project.config
-    deck_demos = {d for ds in decks for d in ds.demos}
-    needed = set(deck_demos)
-    if stages & {"comic", "site"}:
-        needed |= project.comic_demos()
-    if "site" in stages and config.site.build:
-        needed |= demos_for_site(project)
-    if "live" in stages:
-        needed |= set(config.demos)
-    charted = project.comic_demos() | deck_demos | (set(config.demos) if "live" in stages and whole_live else set())
-    return charted, needed
 
 
 def clean(args) -> int:

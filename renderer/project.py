@@ -84,25 +84,38 @@ def load_project(config: ProjectConfig) -> Project:
                    cast_file=cast_path if cast_path.exists() else None)
 
 
-def select_targets(targets: list[str], project: Project) -> tuple[set[str], set[str]]:
-    """(stages, names) the user asked for; names are storyboard stems, page names or deck stems."""
+@dataclass
+class Targets:
+    """What `novapress build TARGET ...` asked for, by name (renderer.build works out what each
+    needs: a deck the pages whose panels it shows, the site the pages and the decks)."""
+
+    stages: set[str]              # whole stages: live, comic, slides, site
+    pages: set[str]               # storyboard names (stems) asked for one by one
+    decks: set[str]               # deck stems asked for one by one
+
+    @property
+    def everything(self) -> bool:
+        return self.stages == set(STAGES)
+
+
+def select_targets(targets: list[str], project: Project) -> Targets:
+    """The targets named on the command line; no target is every stage. Names are stages,
+    storyboard stems, page names (page-05) or deck stems."""
     if not targets:
-        return set(STAGES), set()
-    stages, names = set(), set()
+        return Targets(set(STAGES), set(), set())
+    chosen = Targets(set(), set(), set())
     known = {sb.name: sb for sb in project.storyboards} | {sb.page_name: sb for sb in project.storyboards}
     decks = {d.stem for d in project.decks}
     for t in targets:
         if t in STAGES:
-            stages.add(t)
+            chosen.stages.add(t)
         elif t in known:
-            stages.add("comic")
-            names.add(known[t].name)
+            chosen.pages.add(known[t].name)
         elif t in decks:
-            stages.add("slides")
-            names.add(t)
+            chosen.decks.add(t)
         else:
             raise InputError(f"unknown build target '{t}'{suggest(t, list(STAGES) + list(known) + list(decks))}")
-    return stages, names
+    return chosen
 
 
 @dataclass

@@ -5,20 +5,23 @@ reads) and is skipped when they hash the same as last time and its outputs are s
 unchanged. That is what makes a no-change rebuild nearly free and a changed storyboard
 rebuild only its own page and what contains it.
 
-- hashing: `sha256_file`, `sha256_json`, `code_hash` (novapress's own source, or a part of it);
+- hashing: `sha256_file`, `sha256_json`, `code_hash` (the source a part of novapress runs: the
+  modules it imports, transitively), `fonts_hash` (the shipped fonts);
 - `Manifest`: build/manifest.json, every output with its hash and the hashes it was made from;
 - `BuildState`: one build's progress: the traces so far, steps built and skipped, warnings.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .atomic import write_text
+from .atomic import sweep, write_text
 from .errors import Problem
+from .fonts import FALLBACKS, FAMILIES, font_path
 from .progress import Reporter
 from .project import Project
 
@@ -44,19 +47,99 @@ def sha256_json(value) -> str:
     return sha256_bytes(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-@lru_cache(maxsize=None)
-def code_hash(*parts: str) -> str:
-    """Hash of novapress's own source (only the files whose path holds one of `parts`, when given):
-    a code change rebuilds what that code makes."""
-    h = hashlib.sha256()
-    here = Path(__file__).resolve().parent.parent
+# Where novapress's own source is read from to hash it (tests point it at a copy they edit).
+CODE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    """Dotted module name -> file, for every module of novapress's packages under `root`."""
+    found = {}
     for pkg in PACKAGE_DIRS:
-        for path in sorted((here / pkg).rglob("*")):
-            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
-                if parts and not any(part in str(path.relative_to(here)) for part in parts):
-                    continue
-                h.update(str(path.relative_to(here)).encode())
-                h.update(path.read_bytes())
+        for path in sorted((root / pkg).rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def _imported(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The modules of ours that `name` imports (anywhere in it, functions included), with the
+    packages a dotted import runs on its way (their __init__)."""
+    tree = ast.parse(path.read_bytes())
+    here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = (".".join(here[:len(here) - node.level + 1] + ([node.module] if node.module else []))
+                    if node.level else node.module or "")
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target not in known and "." in target:
+                target = target.rsplit(".", 1)[0]
+            while target in known:
+                found.add(target)
+                if "." not in target:
+                    break
+                target = target.rsplit(".", 1)[0]
+    return found
+
+
+def code_files(*modules: str, root: Path | None = None) -> list[Path]:
+    """The files the code of `modules` is made of: every module they import, transitively (and the
+    packages on the way), with the data files of those packages (themes, art, templates: files in
+    a package's folder that no deeper package owns). A path ("renderer/stages/live.py") is that
+    file alone."""
+    root = root or CODE_ROOT
+    known = _modules(root)
+    alone = {root / m for m in modules if "/" in m}
+    todo = [m for m in modules if m in known]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += sorted(_imported(name, known[name], known) - seen)
+    files = {known[m] for m in seen} | {f for f in alone if f.is_file()}
+    for m in seen:
+        if known[m].name != "__init__.py":
+            continue
+        folder = known[m].parent
+        for path in folder.rglob("*"):
+            if path.suffix in CODE_SUFFIXES and path.suffix != ".py" and path.is_file() \
+                    and not any((d / "__init__.py").exists() for d in path.parents if folder in d.parents):
+                files.add(path)
+    return sorted(files)
+
+
+@lru_cache(maxsize=None)
+def code_hash(*modules: str) -> str:
+    """Hash of the code that `modules` run (code_files): a change to it rebuilds what that code
+    makes, and a change elsewhere (the site's scripts, say) leaves it alone."""
+    root = CODE_ROOT
+    h = hashlib.sha256()
+    for path in code_files(*modules, root=root):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def fonts_hash() -> str:
+    """Hash of every font file the comic and the charts letter with (the fontpkg-* packages and
+    matplotlib's DejaVu): a new font release redraws what it letters."""
+    h = hashlib.sha256()
+    for family in sorted(set(FAMILIES) | set(FALLBACKS)):
+        path = font_path(family)
+        h.update(family.encode())
+        h.update(sha256_file(path).encode())
     return h.hexdigest()
 
 
@@ -166,19 +249,19 @@ class BuildState:
     strict: bool = False                                     # a page that warns fails the build
     force: bool = False                                      # no step is up to date (--force)
     warnings: list[Problem] = field(default_factory=list)    # every page's warnings, this build or stored
-    theme_hash: str = field(init=False)                      # inputs every stage that draws shares
-    cast_hash: str = field(init=False)
+    theme_hash: str = field(init=False)                      # an input every stage that draws shares
 
     def __post_init__(self):
         p = self.project
         self.theme_hash = sha256_file(p.theme_file) if p.theme_file else ""
-        self.cast_hash = sha256_file(p.cast_file) if p.cast_file else ""
 
     @classmethod
     def open(cls, project: Project, out: Path, reporter: Reporter, *, force: bool = False,
              strict: bool = False) -> "BuildState":
-        """A build into `out`, knowing what the last one made there."""
+        """A build into `out`, knowing what the last one made there (and rid of the temporaries a
+        build that was killed left in it)."""
         out.mkdir(parents=True, exist_ok=True)
+        sweep(out)
         return cls(project, out, Manifest.load(out), reporter, strict=strict, force=force)
 
     def up_to_date(self, step: str, inputs: dict[str, str]) -> bool:

@@ -218,13 +218,13 @@ def test_render_one_page_or_one_panel(project, capsys):
 def test_unknown_colours_are_located_input_errors(project, capsys):
     sb = project / "storyboards" / "page-02-b.yaml"
     text = sb.read_text().replace("{type: station, at: [0.2, 0.3, 0.6, 0.5], number: 2}",
-                                  "{type: station, at: [0.2, 0.3, 0.6, 0.5], number: 2, color: purpl}")
+                                  "{type: station, at: [0.2, 0.3, 0.6, 0.5], number: 2, color: magneta}")
     sb.write_text(text + '      - label: "SIGN"\n        color: "#12x"\n')
     code, err = run(project, "build", "comic", capsys=capsys)
     assert code == 2, err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 2 and "Traceback" not in err
-    assert "unknown colour 'purpl'; did you mean 'purple'" in err or "unknown colour 'purpl'" in err
+    assert "unknown colour 'magneta'; did you mean 'magenta'?" in err      # a near miss is named
     assert "unknown colour '#12x'" in err
 
 

@@ -300,8 +300,21 @@ def test_templated_fixture_deck(tmp_path):
 
 
 def test_fixture_traces_are_real_model_output():
+    """The fixture's numbers hang together as only a softmax over real logits makes them: every
+    ratio of two probabilities is e to the difference of their logits (divided by the temperature),
+    at temperature 1 and at each other one; numbers written by hand would not."""
+    import math
+
     q = json.loads((FIXTURES / "traces" / "question.json").read_text())
-    assert q["model"]["display"] and abs(sum(t["prob"] for t in q["next_token"]["top"])) <= 1.0
+    assert q["model"]["display"] == "SmolLM2-135M-Instruct"
+    charts = [(1.0, q["next_token"]["top"])] + [(t["t"], t["top"]) for t in q["next_token"]["temperatures"]]
+    assert len(charts) >= 3
+    for temperature, top in charts:
+        probs = [row["prob"] for row in top]
+        assert len(top) >= 5 and probs == sorted(probs, reverse=True) and 0 < sum(probs) < 1
+        for a, b in zip(top, top[1:]):
+            assert math.isclose(a["prob"] / b["prob"], math.exp((a["logit"] - b["logit"]) / temperature),
+                                rel_tol=2e-3), (temperature, a["text"], b["text"])
     assert "".join(t["text"] for t in q["tokens"]) == q["prompt"]
 
 

@@ -1,8 +1,10 @@
 """`novapress present`: serves the decks, reloads the browser after a rebuild, never edits build/."""
 from __future__ import annotations
 
+import http.client
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
@@ -85,8 +87,25 @@ def test_a_failed_rebuild_is_shown_in_the_browser(served):
 
 
 def test_no_access_outside_the_output_folder(served):
-    with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(served.url + "../slides/talk.md", timeout=5)
+    """Paths that climb out of build/ (raw, percent-encoded, through a subfolder) find nothing:
+    404, never the file, never a server error."""
+    secret = served.out.parent / "secret.txt"
+    secret.write_text("not for the browser")
+    host, port = urllib.parse.urlsplit(served.url).netloc.rsplit(":", 1)
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/slides/../../secret.txt", "/..%2fsecret.txt",
+                 "/../slides/talk.md", "/slides/%2e%2e/%2e%2e/slides/talk.md", "/../secret.html"):
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        try:
+            conn.putrequest("GET", path, skip_accept_encoding=True)   # sent as written, not normalised
+            conn.endheaders()
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        assert response.status == 404, (path, response.status)
+        assert b"not for the browser" not in body and b"marp: true" not in body, path
+    with urllib.request.urlopen(served.url + "slides/talk.html", timeout=5) as page:   # inside: served
+        assert page.status == 200 and b"deck v1" in page.read()
 
 
 def test_changes_polling(tmp_path):

@@ -25,10 +25,12 @@ from renderer.deck.source import reflow_notes
 from renderer.errors import BuildError, InputError
 from renderer.theme import load_theme
 
+from conftest import playwright_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "slides" / "llm-inference-pipeline.md"
 THEMES = ROOT / "slides" / "themes"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = playwright_chromium()
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 MIN_PX = 18.0
@@ -41,8 +43,8 @@ def _tools_or_skip():
         find_browser()
     except BuildError as err:
         pytest.skip(str(err))
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium for Playwright")
+    if CHROMIUM is None:
+        pytest.skip("no Chromium or Chrome on PATH for Playwright (apt install chromium, or set CHROME_PATH)")
 
 
 class Collect:

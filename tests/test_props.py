@@ -92,11 +92,20 @@ def test_every_prop_svg_rasterises(name, theme, trace):
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_prop_letters_without_overflow(name, theme, trace):
     """The real lettering fits every text item at or above the smallest legible size."""
-    lettering = pytest.importorskip("renderer.lettering")
+    from renderer import lettering
+
     for box in BOXES[:2]:
         art = draw(name, {}, theme, trace, box=box)
         image = Image.new("RGBA", (int(box.x1) + 20, int(box.y1) + 20))
-        lettering.draw_text_items(image, art.texts, theme, f"test {name}", min_text=MIN_TEXT)
+        shortened = []
+        drawn = lettering.draw_text_items(image, art.texts, theme, f"test {name}", min_text=MIN_TEXT,
+                                          shortened=shortened)
+        assert len(drawn) == len(art.texts)
+        for item, rect in zip(art.texts, drawn):       # every text lands inside its own box
+            assert item.box.contains(rect, tol=1), (name, item.name, item.text, rect, item.box)
+        assert [item.name for item, shown in shortened if not shown] == [], name   # none cut to nothing
+        if any(t.text.strip() for t in art.texts):     # and nothing is lettered below the small print
+            assert float(image.info[lettering.MIN_TEXT_KEY]) >= int(MIN_TEXT), name   # sizes are whole px
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -375,7 +384,8 @@ STRESS = [
 
 @pytest.mark.parametrize("name,params,data", STRESS, ids=[f"{s[0]}-{i}" for i, s in enumerate(STRESS)])
 def test_props_under_stress_stay_in_their_box_and_letter(name, params, data, theme, trace):
-    lettering = pytest.importorskip("renderer.lettering")
+    from renderer import lettering
+
     t = {"long": long_trace(trace, 60), "batch": big_batch(trace), "attention": big_attention(trace),
          "trace": trace, None: None}[data]
     box = Rect(30, 30, 1500, 600)

@@ -20,14 +20,15 @@ try:                                   # tests/ as a package or as plain folder 
     from .test_site import load_traces, make_comic
 except ImportError:
     from test_site import load_traces, make_comic
+from conftest import playwright_chromium
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = playwright_chromium()
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 SPEC = DemoSpec(prompt="Why is the sky blue?", max_new_tokens=12)
 SEED = 42
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium or Chrome on PATH (apt install chromium, or set CHROME_PATH)")
 
 
 @pytest.fixture(scope="module")
@@ -467,6 +468,40 @@ def test_an_answer_the_model_ended_itself_is_told_apart_from_one_the_limit_cut(p
     assert question["stopped"] == "length"
     assert fill_texts(page, "decoding-end")[0] == \
         f"Cut at the limit of {traces['question']['params']['max_new_tokens']} new tokens: the model had not ended its answer."
+
+
+HOSTILE_TOKENS = ['<img src=x onerror="window.__pwned = 3">', "</textarea><script>window.__pwned = 4</script>",
+                  "{{ 7 * 7 }}", ' "quoted" \u202eevil\u202c', "<b>bold</b>"]
+
+
+def test_model_tokens_holding_markup_are_shown_as_text(page, tmp_path):
+    """What the model said reaches the page as text: answer tokens (and the alternatives beside
+    them) holding markup, a closing textarea, template braces, quotes and a right-to-left override
+    are shown exactly as written, in the answer and the decoding table, and run nothing."""
+    traces = load_traces()
+    trace = copy.deepcopy(traces["ask_token"])
+    run = trace["strategies"]["top_p"]
+    for step, text in zip(run["steps"], HOSTILE_TOKENS):
+        step["token"] = dict(step["token"], text=text, display=text, special=False)
+        step["alternatives"][0] = dict(step["alternatives"][0], text=text[::-1], display=text[::-1])
+    run["steps"] = run["steps"][:len(HOSTILE_TOKENS)]
+    run["tokens"] = [s["token"] for s in run["steps"]]
+    run["text"] = "".join(HOSTILE_TOKENS)
+    run["stopped"] = "length"
+    traces["ask_token"] = trace
+    build_site(tmp_path, traces=traces, panels={}, pages=[], deck_html=None, book_title="B")
+    page.goto((tmp_path / "site" / "tour.html").as_uri() + "?dwell=60")
+    page.get_by_role("button", name=trace["prompt"]).click()
+    wait_until_toured(page)
+    assert page.locator(".tok-out").all_text_contents() == HOSTILE_TOKENS
+    rows = page.locator('[data-fill="decoding-rows"] tr')
+    assert rows.count() == len(HOSTILE_TOKENS)
+    for i, text in enumerate(HOSTILE_TOKENS):
+        row = rows.nth(i).inner_text()
+        assert text.strip() in row and text[::-1].strip() in row, (text, row)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("main img[src='x'], main b, main textarea:not([data-ask-input])").count() == 0
+    assert page.locator("main script:not([type])").count() == 0
 
 
 def test_stop_during_an_offline_replay(page, site):

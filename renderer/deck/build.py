@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..atomic import replace_dir, write_bytes
+from ..atomic import replace_dir, staging_dir, write_bytes
 from ..errors import BuildError, InputError, Problem, rel, suggest
 from ..progress import Reporter
 from . import checks, legibility
@@ -88,7 +87,7 @@ def build_deck(source: Path, out_dir: Path, *, context: dict[str, Any], formats:
 
     slides_dir = out_dir / "slides"
     slides_dir.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{prepared.deck.name}.", suffix=".staging", dir=slides_dir))
+    stage = staging_dir(slides_dir, prepared.deck.name)
     warnings: list[Problem] = []
     try:
         with MarpRun(marp, browser, timeout, label=rel(source), lang=lang, soffice=soffice) as run:

@@ -11,7 +11,7 @@ from ..draw import render_page
 from ..errors import InputError, Problem, rel
 from ..project import Project
 from ..rendering import RenderContext
-from ..steps import BuildState, code_hash, sha256_file, sha256_json
+from ..steps import BuildState, code_hash, fonts_hash, sha256_file, sha256_json
 from ..storyboard import LoadedStoryboard
 
 STRICT_NOTE = "--strict: the warnings above are errors; no page was written"
@@ -23,13 +23,26 @@ def render_context(project: Project, traces: dict[str, dict]) -> RenderContext:
                          seed=c.seed, book=c.book.model_dump())
 
 
+# The code that draws and writes a page (code_hash: these modules and what they import, and this file).
+PAGE_CODE = ("renderer.draw", "renderer.comic_files", "renderer.storyboard", "renderer.theme", "renderer/stages/comic.py")
+PACKAGE_CODE = ("renderer.comic_files",)
+
+
+def page_cast(sb: LoadedStoryboard, project: Project) -> dict:
+    """The cast members a page draws or names (in its panels' cast and as speakers), as loaded:
+    a change to another member leaves the page alone."""
+    who = {c.who for p in sb.board.panels for c in p.cast} | {t.who for p in sb.board.panels for t in p.text if t.who}
+    return {w: project.cast[w].model_dump(mode="json") for w in sorted(who) if w in project.cast}
+
+
 def page_inputs(state: BuildState, sb: LoadedStoryboard) -> dict[str, str]:
     c = state.project.config
     inputs = {
         "storyboard": sha256_file(sb.path),
-        "cast": state.cast_hash,
+        "cast": sha256_json(page_cast(sb, state.project)),
         "theme": state.theme_hash,
-        "code": code_hash(),
+        "fonts": fonts_hash(),
+        "code": code_hash(*PAGE_CODE),
         "settings": sha256_json({"page_size": c.comic.page_size, "dpi": c.comic.dpi, "seed": c.seed,
                                  "book": c.book.model_dump()}),
     }
@@ -38,20 +51,16 @@ def page_inputs(state: BuildState, sb: LoadedStoryboard) -> dict[str, str]:
     return inputs
 
 
-def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> None:
-    """One step per page (PNG, panels, transcript); then the PDF and CBZ that contain them.
-    only: just these storyboards (and no PDF or CBZ); skip: draw no page already on disk
-    (the slides and the site only need the panels to exist)."""
+def comic_stage(state: BuildState, boards: list[LoadedStoryboard], *, package: bool) -> None:
+    """One step per page of `boards` (PNG, panels, transcript), each redrawn only when its inputs
+    changed or an output of it was touched; then, with `package`, the PDF and CBZ of every page."""
     project = state.project
     c = project.config
     comic = state.out / "comic"
-    boards = [sb for sb in project.storyboards if not only or sb.name in only]
     todo = []
     warnings: dict[str, list[Problem]] = {}
     for sb in boards:
         inputs = page_inputs(state, sb)
-        if skip and (comic / "pages" / f"{sb.page_name}.png").exists():
-            continue
         if state.up_to_date(f"page:{sb.name}", inputs):
             warnings[sb.name] = state.manifest.warnings(f"page:{sb.name}")   # an unchanged page warns again
         else:
@@ -75,9 +84,8 @@ def comic_stage(state: BuildState, *, only: set[str], skip: bool = False) -> Non
                 state.reporter.step(f"writing {sb.page_name}")
                 outputs = write_page(sb, renders[sb.name], comic, c.comic.dpi, project.names)
                 state.done(f"page:{sb.name}", inputs, outputs, warnings.get(sb.name))
-    if skip or only:
-        return
-    _package(state)
+    if package:
+        _package(state)
 
 
 def _package(state: BuildState) -> None:
@@ -89,7 +97,7 @@ def _package(state: BuildState) -> None:
     inputs = {f"page:{sb.page_name}": sha256_file(p) for sb, p in pages if p.exists()}
     inputs["book"] = sha256_json(c.book.model_dump())
     inputs["formats"] = ",".join(c.comic.formats)
-    inputs["code"] = code_hash("renderer/comic_files.py")
+    inputs["code"] = code_hash(*PACKAGE_CODE)
     if pages and not state.up_to_date("comic:package", inputs):
         outputs = []
         titled = [(f"{sb.board.page}. {sb.board.title}" if sb.board.page else f"Cover: {sb.board.title}", p)

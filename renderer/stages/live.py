@@ -19,7 +19,7 @@ from ..atomic import write_text
 from ..config import CONFIG_NAME, ProjectConfig
 from ..errors import BuildError, InputError, Problem
 from ..progress import Reporter
-from ..steps import BuildState, code_hash
+from ..steps import BuildState, code_hash, fonts_hash
 from ..theme import Theme
 from ..yamlsrc import load_yaml
 
@@ -31,6 +31,9 @@ CHARTS = {
     "temperatures-slide": ("temperature_slide_chart", ()),   # for a 1280x720 slide: large labels
     "attention-heads": ("attention_heads_chart", ()),   # only for a demo that records every head
 }
+# The code that draws the charts (code_hash: trace_charts and what it imports, and this file, which
+# names them). The trace itself is an input of its own: the code that made it is in its cache key.
+CHART_CODE = ("renderer.trace_charts", "renderer/stages/live.py")
 VARIANTS = {"dark": "", "light": "-light"}   # variant -> file name suffix
 
 
@@ -53,10 +56,9 @@ def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, or
         state.traces[name] = trace
         state.trace_hashes[name] = digest
         charted = name in charts_for
-        inputs = {"trace": digest, "code": code_hash("live_demo", "renderer/trace_charts.py", "renderer/stages/live.py"),
-                  "charts": str(charted)}
-        if charted:   # the charts' colours are the theme's
-            inputs["theme"] = state.theme_hash
+        inputs = {"trace": digest, "charts": str(charted)}
+        if charted:   # the charts: drawn by this code, in the theme's colours and the shipped fonts
+            inputs |= {"code": code_hash(*CHART_CODE), "theme": state.theme_hash, "fonts": fonts_hash()}
         if not state.up_to_date(f"live:{name}", inputs):
             todo.append((name, text, charted, inputs))
     if not todo:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..project import Project
 from ..site import build_site, site_demos
-from ..steps import BuildState, code_hash, sha256_file, sha256_json
+from ..site.code import CUTS
+from ..steps import BuildState, code_hash, fonts_hash, sha256_file, sha256_json
 
 
 def demos_for_site(project: Project) -> set[str]:
@@ -30,10 +31,11 @@ def site_stage(state: BuildState) -> None:
         "files": sha256_json({str(f.relative_to(out)): sha256_file(f) for f in files if f.exists()}),
         "theme": state.theme_hash,
         "book": config.book.title,
-        # the tour draws a prop where a panel is not built, with the comic's own prop art
-        "code": code_hash("renderer/site", "renderer/stages/site.py", "renderer/props", "renderer/prop_art.py"),
+        "fonts": fonts_hash(),
+        # the import closure takes in the comic's prop art, which the tour draws where a panel is not built
+        "code": code_hash("renderer.site", "renderer/stages/site.py"),
         # the lesson shows live_demo's own source, cut at build time: a change there is a change on the page
-        "live_demo": code_hash("live_demo"),
+        "live_demo": code_hash(*sorted({cut.file for cut in CUTS})),
     }
     if state.up_to_date("site", inputs):
         return

@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
+from jinja2 import nodes
+
 from ..config import CONFIG_NAME, BookConfig, ProjectConfig, load_config
 from ..errors import InputError
 from ..deck import build_deck, prepare
 from ..deck.build import STRICT_NOTE
 from ..deck.marp import NEEDS_BROWSER, find_browser, find_marp
 from ..deck.present import present
-from ..project import DeckSource
+from ..project import DeckSource, Project
+from ..storyboard import LoadedStoryboard
+from ..templating import make_env
 from ..steps import BuildState, code_hash, sha256_bytes, sha256_file, sha256_json
 from .live import CHARTS, chart_file
+
+
+# The code that turns a deck into its outputs (code_hash: these modules and what they import, and this file).
+DECK_CODE = ("renderer.deck.build", "renderer/stages/slides.py")
 
 
 def preflight(config: ProjectConfig) -> None:
@@ -25,6 +34,45 @@ def preflight(config: ProjectConfig) -> None:
     find_marp()
     if any(f in NEEDS_BROWSER for f in config.slides.formats):
         find_browser()
+
+
+# Decks show their panels as {{ panels["page-05-p1"] }}: read here to know which pages a deck needs.
+_PARSER = make_env(trim_blocks=True, lstrip_blocks=True)
+
+
+def panels_shown(ds: DeckSource) -> set[str] | None:
+    """The comic panels a deck's template names (`panels["page-05-p1"]` or `panels.x`); None when it
+    uses `panels` some other way (a loop, a computed name), so it may show any of them."""
+    if not ds.deck.templated:
+        return set()
+    try:
+        tree = _PARSER.parse(ds.deck.text)
+    except jinja2.TemplateSyntaxError:
+        return set()                 # the deck's own build reports it, located
+    named, uses = set(), 0
+    for node in tree.find_all(nodes.Name):
+        if node.name == "panels" and node.ctx == "load":
+            uses += 1
+    for node in tree.find_all((nodes.Getitem, nodes.Getattr)):
+        if isinstance(node.node, nodes.Name) and node.node.name == "panels":
+            key = node.arg.value if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
+                else getattr(node, "attr", None)
+            if isinstance(key, str):
+                named.add(key)
+    literal = sum(1 for node in tree.find_all((nodes.Getitem, nodes.Getattr))
+                  if isinstance(node.node, nodes.Name) and node.node.name == "panels"
+                  and (isinstance(node, nodes.Getattr) or isinstance(node.arg, nodes.Const)))
+    return named if literal == uses else None
+
+
+def pages_shown(decks: list[DeckSource], project: Project) -> list[LoadedStoryboard]:
+    """The storyboards whose panels `decks` show, in page order."""
+    panel_page = {f"{sb.page_name}-{p.id}": sb.name for sb in project.storyboards for p in sb.board.panels}
+    wanted: set[str] = set()
+    for ds in decks:
+        shown = panels_shown(ds)
+        wanted |= set(panel_page.values()) if shown is None else {panel_page[k] for k in shown if k in panel_page}
+    return [sb for sb in project.storyboards if sb.name in wanted]
 
 
 def slides_stage(state: BuildState, decks: list[DeckSource]) -> None:
@@ -39,7 +87,7 @@ def slides_stage(state: BuildState, decks: list[DeckSource]) -> None:
             "markdown": sha256_bytes(prepared.markdown.encode()),
             "files": sha256_json({str(f): sha256_file(f) for f in files if f.exists()}),
             "formats": ",".join(config.slides.formats),
-            "code": code_hash("renderer/deck", "renderer/stages/slides.py"),
+            "code": code_hash(*DECK_CODE),
             "marp": sha256_file(Path("package-lock.json")) if Path("package-lock.json").exists() else "",
         }
         step = f"slides:{ds.path.stem}"
