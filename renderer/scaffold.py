@@ -17,6 +17,7 @@ import yaml
 from .cast import poses
 from .config import load_config
 from .errors import InputError, rel
+from .progress import Reporter
 from .storyboard import load_cast
 
 NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -207,8 +208,6 @@ def new_page(name: str, title: str | None = None) -> Path:
 
 
 def new_command(args) -> int:
-    from .progress import Reporter
-
     path = new_page(args.name, args.title)
     reporter = Reporter(quiet=args.quiet)
     reporter.info(f"wrote {rel(path)}; look at it with: novapress render {rel(path)}")
