@@ -283,7 +283,7 @@ def check_demo(loaded: LoadedModel, name: str, spec: DemoSpec, n_input: int, cha
 
 
 def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
-    """Run one demo on the loaded model and return its trace (the fields README "Live model output" lists)."""
+    """Run one demo on the loaded model and return its trace (every field is described in live_demo/trace_fields.py)."""
     if not spec.prompt or not spec.prompt.strip():
         raise DemoInputError(f"demo '{name}': the prompt is empty; write the text the model should read",
                              demo=name, field="prompt")

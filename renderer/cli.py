@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true", help="treat layout warnings as errors: exit 2 and write nothing")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
+    n = sub.add_parser("new", help="start a new storyboard page that renders as is")
+    n.add_argument("kind", choices=("page",), help="what to make (a storyboard page)")
+    n.add_argument("name", help="its name, lowercase words joined by hyphens (storyboards/page-NN-NAME.yaml)")
+    n.add_argument("--title", help="the page's title (default: from the name)")
+    n.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
     sub.add_parser("doctor", help="show what is installed and which model a build would use")
 
     c = sub.add_parser("clean", help="delete build outputs")
@@ -112,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 # each command imports only what it runs: `novapress render` must not pay for marp, the site or torch
 COMMANDS = {"build": ("build", "build"), "render": ("preview.render", "render_command"),
             "present": ("preview.server", "present_command"), "preview": ("preview.server", "present_command"),
-            "doctor": ("doctor", "doctor_command"), "clean": ("build", "clean"), "serve": ("site.server", "serve")}
+            "new": ("scaffold", "new_command"), "doctor": ("doctor", "doctor_command"), "clean": ("build", "clean"), "serve": ("site.server", "serve")}
 
 
 def _run(args) -> int:

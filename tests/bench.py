@@ -1,9 +1,11 @@
 """`make bench`: the numbers the issues ask for, measured on this machine, printed as a table.
 
     make bench                      # everything (several minutes)
-    make bench ARGS="render rebuild"   # only some sections: render rebuild cold live deck ask
+    make bench ARGS="cli preview"   # only some sections: cli preview render rebuild cold live deck ask
 
 Sections:
+  cli      whole-process `novapress render PAGE` (page 5), traces cached: what an author waits for
+  preview  `novapress present`: from saving a storyboard to the page redrawn (the browser's reload event)
   render   median time and peak memory to render page 5 (in a fresh process, traces cached)
   rebuild  a second `novapress build` with nothing changed
   cold     a full build into an empty folder with the traces cached, and with --refresh (model runs)
@@ -23,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOVAPRESS = [sys.executable, "-m", "renderer.cli"]
-SECTIONS = ("render", "rebuild", "cold", "live", "deck", "ask")
+SECTIONS = ("cli", "preview", "render", "rebuild", "cold", "live", "deck", "ask")
+PAGE = Path("storyboards/page-05-inference-pipeline.yaml")
 
 RENDER_SCRIPT = r"""
 import json, resource, statistics, sys, time
@@ -55,6 +58,81 @@ def _timed(cmd: list[str], **kw) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, **kw)
     return time.perf_counter() - start
+
+
+def bench_cli(runs: int = 5) -> list[tuple[str, float, str]]:
+    """The real command in a new process each time, as an author runs it between edits."""
+    with tempfile.TemporaryDirectory(prefix="novapress-bench-") as out:
+        cmd = NOVAPRESS + ["render", str(PAGE), "-q", "--out", out]
+        first = _timed(cmd)     # writes the page's traces and charts into the fresh build folder
+        times = [_timed(cmd) for _ in range(runs)]
+    return [("novapress render page 5, first run (writes build/live/ too)", first, "s"),
+            (f"novapress render page 5, traces cached (median of {runs})", statistics.median(times), "s"),
+            (f"novapress render page 5, traces cached (fastest of {runs})", min(times), "s")]
+
+
+def bench_preview(runs: int = 5) -> list[tuple[str, float, str]]:
+    """`novapress present` on a copy of page 5 (the repo's files are never touched): the time from
+    writing the storyboard to the reload event the browser gets once the page is redrawn."""
+    import json
+    import os
+    import shutil
+    import threading
+    import urllib.request
+    from types import SimpleNamespace
+
+    import yaml
+
+    from renderer.deck.present import EVENTS_PATH
+    from renderer.preview.server import serve_preview
+    from renderer.progress import Reporter
+
+    with tempfile.TemporaryDirectory(prefix="novapress-bench-") as tmp:
+        proj = Path(tmp)
+        (proj / "storyboards").mkdir()
+        (proj / "slides" / "themes").mkdir(parents=True)
+        shutil.copy(ROOT / "storyboards" / "cast.yaml", proj / "storyboards")
+        board = proj / PAGE
+        shutil.copy(ROOT / PAGE, board)
+        config = yaml.safe_load((ROOT / "novapress.yaml").read_text(encoding="utf-8"))
+        config["live"]["cache_dir"] = str((ROOT / config["live"]["cache_dir"]).resolve())  # the stored traces
+        config["site"] = False
+        (proj / "novapress.yaml").write_text(json.dumps(config))
+        os.chdir(proj)
+        urls: list[str] = []
+        stop = threading.Event()
+        args = SimpleNamespace(host="127.0.0.1", port=0, out="build", strict=False, name=None)
+        start = time.perf_counter()
+        server = threading.Thread(target=serve_preview, args=(args,), daemon=True,
+                                  kwargs={"reporter": Reporter(quiet=True), "on_ready": urls.append, "stop": stop})
+        server.start()
+        while not urls:
+            if not server.is_alive():
+                raise RuntimeError("the preview server stopped before it served")
+            time.sleep(0.05)
+        ready = time.perf_counter() - start
+        times = []
+        try:
+            original = board.read_text(encoding="utf-8")
+            for i in range(runs):
+                with urllib.request.urlopen(urls[0] + EVENTS_PATH.lstrip("/"), timeout=120) as stream:
+                    saved = time.perf_counter()
+                    board.write_text(original.replace("The inference pipeline is", f"The inference pipeline ({i}) is"),
+                                     encoding="utf-8")
+                    event = ""
+                    while not event.startswith("event: reload"):
+                        line = stream.readline().decode()
+                        if line.startswith("event: failed"):
+                            raise RuntimeError("the saved page failed to draw")
+                        event = line if line.startswith("event:") else event
+                    times.append(time.perf_counter() - saved)
+        finally:
+            stop.set()
+            server.join(timeout=10)
+            os.chdir(ROOT)
+    return [("present: start until serving (page 5 drawn)", ready, "s"),
+            (f"present: storyboard saved -> page 5 redrawn, reload (median of {runs})", statistics.median(times), "s"),
+            (f"present: storyboard saved -> page 5 redrawn, reload (slowest of {runs})", max(times), "s")]
 
 
 def bench_render(runs: int = 6) -> list[tuple[str, float, str]]:

@@ -1,6 +1,6 @@
 """Reading the live trace (build/live/<demo>.json) for data-bearing props.
 
-A trace holds the fields README "Live model output" lists. These helpers turn its
+A trace holds the fields live_demo/trace_fields.py describes. These helpers turn its
 parts into small records and say clearly what is missing and how to fix it.
 """
 from __future__ import annotations

@@ -111,7 +111,7 @@ class HologramProjector(PropParams):
     color: str | None = Field(None, description="Light colour (palette name or hex); default cyan.")
     emitter: float = Field(0.18, gt=0.02, le=0.6, description="Emitter disc height, as a fraction of the box height.")
     spread: float = Field(1.0, gt=0.1, le=1.0, description="Width of the cone's top, as a fraction of the box width.")
-    sparkles: int = Field(14, ge=0, le=100)
+    sparkles: int = Field(14, ge=0, le=100, description="Light motes rising in the cone.")
 
 
 @prop("hologram_projector", HologramProjector)

@@ -185,7 +185,7 @@ class TokenCubes(DataParams):
     color: str | None = Field(None, description="Cube colour (palette name or hex); default: station 1's accent.")
     rainbow: bool = Field(False, description="Give neighbouring tokens different accents, as tokenizer demos do.")
     max_rows: int | None = Field(None, ge=1, description="At most this many rows; the rest goes into a '…+N' cube.")
-    align: Literal["left", "center", "right"] = "center"
+    align: Literal["left", "center", "right"] = Field("center", description="Where the rows sit across the box.")
     sparkles: bool = Field(True, description="Light motes drifting off the cubes.")
 
 
