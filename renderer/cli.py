@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from .batch import batch
 from .build import build, clean
 from .doctor import doctor
 from .errors import BuildError, InputError
@@ -62,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--port", type=int, default=8000)
     pr.add_argument("--out", default="build")
 
+    bt = sub.add_parser("batch", help="one personal comic page per question of a file, and an index page")
+    bt.add_argument("questions", metavar="QUESTIONS",
+                    help="a text file (one question a line) or a CSV file with a 'question' and a 'name' column")
+    bt.add_argument("--out", default="build/personal", help="output folder (default: build/personal)")
+    bt.add_argument("-j", "--jobs", type=int, default=1, help="worker processes, each with the model loaded (default: 1)")
+    bt.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
+
     s = sub.add_parser("serve", help="serve the interactive lesson site with a live Ask box")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8001)
@@ -104,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     commands = {"build": build, "render": render_one, "doctor": lambda _args: doctor(), "clean": clean,
-                "present": present_decks, "serve": serve}
+                "present": present_decks, "serve": serve, "batch": batch}
     return commands[args.command](args)
 
 
