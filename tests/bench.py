@@ -10,6 +10,7 @@ Sections:
   live     traced generation vs plain model.generate, with/without KV cache; model load times
   deck     deck build via novapress vs bare marp-cli on the same Markdown
   ask      the served Ask box: time to first token, tokens per second
+  personal "Make my comic page" over HTTP: a new question, then the same one cached, to the image
 Nothing here asserts: timings vary with the machine's load; tests never depend on them.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOVAPRESS = [sys.executable, "-m", "renderer.cli"]
-SECTIONS = ("render", "rebuild", "cold", "live", "deck", "ask")
+SECTIONS = ("render", "rebuild", "cold", "live", "deck", "ask", "personal")
 
 RENDER_SCRIPT = r"""
 import json, resource, statistics, sys, time
@@ -101,6 +102,51 @@ def bench_deck() -> list[tuple[str, float, str]]:
 def bench_ask() -> list[tuple[str, float, str]]:
     from renderer.site.bench import bench_ask as run
     return run(project=ROOT)
+
+
+PERSONAL_QUESTIONS = ("Why do cats purr?", "¿Por qué el cielo es azul?", "How do rainbows form?")
+
+
+def bench_personal() -> list[tuple[str, float, str]]:
+    """Seconds from pressing "Make my comic page" to the image fetched, as a browser would (the
+    model loaded, as in a running server): new questions, then the same questions again (cached)."""
+    import threading
+    import urllib.request
+    from urllib.parse import quote
+
+    from renderer.config import load_config
+    from renderer.personal import PersonalPages
+    from renderer.site.server import engine_from_config, make_server
+
+    config, _ = load_config(ROOT)
+    engine = engine_from_config(config)
+    loaded = engine.load()
+    with tempfile.TemporaryDirectory(prefix="novapress-bench-personal-") as tmp:
+        (Path(tmp) / "site").mkdir()
+        (Path(tmp) / "site" / "index.html").write_text("bench")
+        pages = PersonalPages(config, cache_dir=Path(tmp) / "pages", loader=engine.load, lock=engine._run_lock)
+        server = make_server(Path(tmp) / "site", engine, "127.0.0.1", 0, pages=pages)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        def page_to_image(question: str) -> float:
+            start = time.perf_counter()
+            with urllib.request.urlopen(f"{server.url}api/page?prompt={quote(question)}", timeout=600) as r:
+                import json
+                made = json.loads(r.read())
+            with urllib.request.urlopen(server.url + made["png"], timeout=600) as r:
+                r.read()
+            return time.perf_counter() - start
+
+        try:
+            new = [page_to_image(q) for q in PERSONAL_QUESTIONS]
+            cached = [page_to_image(q) for q in PERSONAL_QUESTIONS]
+        finally:
+            server.shutdown()
+            server.server_close()
+    tag = f"[{loaded.choice.display}, {config.demos[pages.demo].max_new_tokens} new tokens]"
+    return [(f"personal page, new question, Ask to image {tag} (median of {len(new)})", statistics.median(new), "s"),
+            (f"personal page, new question, slowest of {len(new)}", max(new), "s"),
+            (f"personal page, cached question, Ask to image (median of {len(cached)})", statistics.median(cached), "s")]
 
 
 def main(argv: list[str]) -> int:
