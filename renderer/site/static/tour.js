@@ -833,10 +833,18 @@
         personalStatus.textContent = "The page could not be made: " + ((body && body.error) || "the server answered " + response.status) + ".";
         return;
       }
-      const img = personal.querySelector("[data-personal-img]");
+      // the picture is made here, not in the page: a served site is the only place it exists
+      const open = personal.querySelector("[data-personal-open]");
+      let img = open.querySelector("[data-personal-img]");
+      if (!img) {
+        img = document.createElement("img");
+        img.dataset.personalImg = "";
+        img.setAttribute("aria-describedby", "personal-transcript");
+        open.appendChild(img);
+      }
       img.src = body.png;
       img.alt = "Your comic page, " + body.title + ". Its transcript follows.";
-      personal.querySelector("[data-personal-open]").href = body.png;
+      open.href = body.png;
       personal.querySelector("[data-personal-png]").href = body.png;
       personal.querySelector("[data-personal-pdf]").href = body.pdf;
       personal.querySelector("[data-personal-transcript]").textContent = body.transcript;
