@@ -29,7 +29,7 @@ from pathlib import Path
 from PIL import Image
 
 from .atomic import write_bytes
-from .errors import InputError, rel
+from .errors import BuildError, InputError, rel
 from .progress import Reporter
 from .site.ask import AskRejected
 
@@ -133,10 +133,68 @@ def _make(pages, question: str, out: Path, name: str) -> dict:
     return {"name": name, "cached": page.cached, "warnings": page.warnings}
 
 
+# ---------------------------------------------------------------- a Dask cluster
+
+_REMOTE: dict[str, object] = {}      # inputs hash -> PersonalPages, kept by each Dask worker process
+
+
+def remote_page(project: dict, question: str) -> tuple[str, dict[str, bytes], dict] | dict:
+    """Runs on a Dask worker: the page of `question` as bytes (nothing written on the worker but
+    the project's storyboard and cast, once, in its temporary folder)."""
+    import tempfile
+
+    from .personal import PersonalPages
+
+    # Dask's worker processes are daemons, which may not start the panel-drawing pool: draw here
+    os.environ["NOVAPRESS_JOBS"] = "1"
+    pages = _REMOTE.get(project["inputs"])
+    if pages is None:
+        folder = Path(tempfile.gettempdir()) / f"novapress-project-{project['inputs'][:16]}"
+        pages = _REMOTE[project["inputs"]] = PersonalPages.from_portable(project, folder)
+    try:
+        return pages.render(question)
+    except AskRejected as err:
+        return {"error": err.message}
+
+
+def _run_on_cluster(pages, todo: list[Question], out: Path, scheduler: str, reporter: Reporter) -> list[dict]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise BuildError("--scheduler needs Dask's distributed package: pip install 'dask[distributed]'") from None
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError) as err:
+        raise BuildError(f"cannot reach the Dask scheduler at {scheduler}: {err}; start one with "
+                         f"'dask scheduler' (and 'dask worker {scheduler}' on each machine)") from None
+    results = []
+    try:
+        project = client.scatter(pages.portable(), broadcast=True)
+        futures = {client.submit(remote_page, project, q.text, pure=False): q for q in todo}
+        with reporter.steps(len(todo), "personal pages on the cluster") as steps:
+            for future in as_completed(futures):
+                q = futures[future]
+                steps.step(q.name)
+                answer = future.result()
+                if isinstance(answer, dict):
+                    results.append({"name": q.name, "error": answer["error"]})
+                    continue
+                key, files, meta = answer
+                if key != pages.key(q.text):
+                    raise BuildError(f"a Dask worker made the page of line {q.line} from other inputs than this "
+                                     f"machine (another novapress version or model); install the same on the workers")
+                page = pages.save(q.text, key, files, meta, out, q.name)
+                results.append({"name": q.name, "cached": False, "warnings": page.warnings})
+    finally:
+        client.close()
+    order = {q.name: i for i, q in enumerate(todo)}
+    return sorted(results, key=lambda r: order[r["name"]])
+
+
 # ---------------------------------------------------------------- the command
 
 def batch(args) -> int:
-    """`novapress batch QUESTIONS [--out DIR] [-j N] [-q]`."""
+    """`novapress batch QUESTIONS [--out DIR] [-j N] [--scheduler ADDRESS] [-q]`."""
     from .personal import PersonalPages
     from .project import project_config
 
@@ -155,7 +213,10 @@ def batch(args) -> int:
     if todo:
         reporter.info(f"making {len(todo)} of {len(questions)} pages in {rel(out)}/ "
                       f"({len(questions) - len(todo)} up to date)")
-        results = _run(pages, todo, out, jobs, reporter)
+        if getattr(args, "scheduler", None):
+            results = _run_on_cluster(pages, todo, out, args.scheduler, reporter)
+        else:
+            results = _run(pages, todo, out, jobs, reporter)
         by_name = {q.name: q for q in todo}
         for result in results:
             q = by_name[result["name"]]

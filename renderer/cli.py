@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="a text file (one question a line) or a CSV file with a 'question' and a 'name' column")
     bt.add_argument("--out", default="build/personal", help="output folder (default: build/personal)")
     bt.add_argument("-j", "--jobs", type=int, default=1, help="worker processes, each with the model loaded (default: 1)")
+    bt.add_argument("--scheduler", metavar="ADDRESS",
+                    help="make the pages on a Dask cluster (e.g. tcp://host:8786) instead of on this machine")
     bt.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
     s = sub.add_parser("serve", help="serve the interactive lesson site with a live Ask box")

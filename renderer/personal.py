@@ -161,6 +161,26 @@ class PersonalPages:
                     self._loaded = load_model(self.choice())
         return self._loaded
 
+    def portable(self) -> dict:
+        """What another machine needs to make the same pages with novapress installed: the settings
+        and the project's files that draw the page (see from_portable)."""
+        files = {str(p.relative_to(self.root)): p.read_text(encoding="utf-8")
+                 for p in (self.storyboard, self.cast_file) if p.is_file()}
+        return {"inputs": self.inputs_hash, "config": self.config.model_dump(mode="json"), "files": files}
+
+    @classmethod
+    def from_portable(cls, project: dict, folder: Path) -> "PersonalPages":
+        """PersonalPages made from `portable()`'s data, its files written under `folder`."""
+        from .config import ProjectConfig
+        for relpath, text in project["files"].items():
+            target = folder / relpath
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                with atomic_path(target) as tmp:
+                    tmp.write_text(text, encoding="utf-8")
+        config = ProjectConfig.model_validate(project["config"])
+        return cls(config, root=folder, cache_dir=folder / "cache",
+                   storyboard=folder / next(iter(project["files"])))
+
     def use_model(self, loaded: Any) -> None:
         """Use a model already loaded elsewhere in this process (the Ask box's)."""
         self._loaded = loaded
@@ -190,8 +210,18 @@ class PersonalPages:
         page = _read_page(question, key, folder, name)
         if page is not None:
             return page
-        trace = self.trace(question)
-        return self.write(question, key, trace, folder, name)
+        _key, files, meta = self.render(question)
+        return self.save(question, key, files, meta, folder, name)
+
+    def render(self, question: str) -> tuple[str, dict[str, bytes], dict]:
+        """(key, files, meta) of `question`'s page, made now and written nowhere: what a Dask worker
+        sends back (files: png, pdf, md, json as bytes)."""
+        question = check_question(question, self.max_chars)
+        key = self.key(question)
+        files, meta = self.draw(question, self.trace(question))
+        meta = {"key": key, **meta}
+        files["json"] = (json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        return key, files, meta
 
     def trace(self, question: str) -> dict:
         """The model's run on `question` (the trace the page shows)."""
@@ -218,7 +248,8 @@ class PersonalPages:
         greedy = trace["strategies"]["greedy"]
         meta = {"question": question, "title": title, "page": board.page, "model": trace["model"]["display"],
                 "answer": greedy["text"], "stopped": greedy["stopped"], "seed": c.seed,
-                "warnings": [str(w) for w in render.warnings]}
+                # the storyboard as the project names it, wherever this process read it from
+                "warnings": [str(w).replace(f"{self.root}/", "") for w in render.warnings]}
         words = transcript(self.sb, render, self.names)
         head, _, rest = words.partition("\n")
         words = f"{head}\n\n*Asked:* {question}\n{rest}"
@@ -226,10 +257,9 @@ class PersonalPages:
                  "md": words.encode("utf-8")}
         return files, meta
 
-    def write(self, question: str, key: str, trace: dict, folder: Path, name: str = "page") -> PersonalPage:
-        files, meta = self.draw(question, trace)
-        meta = {"key": key, **meta}
-        files["json"] = (json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    def save(self, question: str, key: str, files: dict[str, bytes], meta: dict, folder: Path,
+             name: str = "page") -> PersonalPage:
+        """Write a page's files, atomically each, the .json last (it says the page is complete)."""
         folder.mkdir(parents=True, exist_ok=True)
         for ext in FILES:      # the .json last: it says the page is complete (see _read_page)
             with atomic_path(folder / f"{name}.{ext}") as tmp:

@@ -121,3 +121,29 @@ def test_csv_line_numbers_count_quoted_newlines(tmp_path):
     questions, problems = read_questions(f, 500)
     assert [(q.line, q.name) for q in questions] == [(2, "a"), (5, "c")]
     assert len(problems) == 1 and ":4: the line is empty" in problems[0]
+
+
+def test_a_dask_cluster_makes_the_same_bytes(first_run, project):
+    """`--scheduler`: the pages are made on a Dask LocalCluster of two worker processes (which get
+    the storyboard and cast from the client) and come back byte for byte as the local run's."""
+    distributed = pytest.importorskip("distributed")
+    _, local = first_run
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  scheduler_port=0) as cluster:
+        code = main(["-C", str(project), "batch", "class.txt", "--out", "on-dask", "--scheduler",
+                     cluster.scheduler_address, "-q"])
+    assert code == 2                      # the same two bad lines, skipped
+    out = project / "on-dask"
+    names = sorted(p.name for p in local.glob("*.*") if p.suffix in (".png", ".pdf", ".md", ".json"))
+    assert names and sorted(p.name for p in out.glob("*.*") if p.suffix in (".png", ".pdf", ".md", ".json")) == names
+    for name in names:
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
+    assert (out / "index.html").read_bytes() == (local / "index.html").read_bytes()
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(project, capsys):
+    pytest.importorskip("distributed")
+    (project / "one.txt").write_text("A question nobody asked before?\n", encoding="utf-8")
+    code = main(["-C", str(project), "batch", "one.txt", "--out", "nowhere", "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err and "Traceback" not in err
