@@ -28,7 +28,7 @@ from live_demo.formatting import elide_line
 from .atomic import atomic_path
 from .comic_files import png_bytes, source_date_epoch, transcript
 from .config import ProjectConfig
-from .draw import render_page
+from .draw import render_page, shows_data
 from .errors import InputError, rel
 from .rendering import RenderContext
 from .site.ask import MAX_PROMPT_CHARS, AskRejected
@@ -104,6 +104,8 @@ class PersonalPages:
         self._loaded = None
         self._choice = None
         self._load_lock = threading.Lock()
+        self._static = None          # (panels that show no data, drawn once; their warnings)
+        self._draw_lock = threading.Lock()
         sb_dir = self.root / config.comic.storyboards
         self.cast_file = sb_dir / "cast.yaml"
         cast = load_cast(self.cast_file)[0] if self.cast_file.exists() else {}
@@ -241,7 +243,14 @@ class PersonalPages:
         c = self.config
         ctx = RenderContext(theme=self.theme, cast=self.cast, traces={self.demo: trace},
                             page_size=tuple(c.comic.page_size), seed=c.seed, book=c.book.model_dump())
-        render = render_page(self.sb, ctx)
+        with self._draw_lock:
+            if self._static is None:     # the same for every question: drawn once per process
+                ids = {p.id for p in self.sb.board.panels if not shows_data(p)}
+                first = render_page(self.sb, ctx, only_panel=ids) if ids else None
+                self._static = (first.panels if first else {}, first.warnings if first else [])
+        static, static_warnings = self._static
+        render = render_page(self.sb, ctx, reuse=static)
+        render.warnings = sorted(static_warnings + render.warnings, key=lambda w: (w.line or 0, w.col or 0))
         board = self.sb.board
         title = f"{board.title}: {elide_line(question, PDF_TITLE_CHARS)}"
         image = render.image.convert("RGB")

@@ -81,3 +81,17 @@ def test_the_ask_boxs_limits(pages, question, status):
     with pytest.raises(AskRejected) as err:
         pages.make(question)
     assert err.value.status == status
+
+
+def test_panels_without_data_are_drawn_once_and_reused_to_the_same_pixels(made, pages):
+    from renderer.comic_files import png_bytes
+    from renderer.draw import render_page, shows_data
+    from renderer.rendering import RenderContext
+
+    assert [p.id for p in pages.sb.board.panels if not shows_data(p)] == ["p1"]
+    assert set(pages._static[0]) == {"p1"}
+    c = pages.config
+    ctx = RenderContext(theme=pages.theme, cast=pages.cast, traces={pages.demo: pages.trace(made.question)},
+                        page_size=tuple(c.comic.page_size), seed=c.seed, book=c.book.model_dump())
+    whole = render_page(pages.sb, ctx)          # every panel drawn anew
+    assert png_bytes(whole.image, c.comic.dpi) == made.png.read_bytes()
