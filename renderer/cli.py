@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8001)
     s.add_argument("--out", default="build")
+    s.add_argument("--classroom", action="store_true",
+                   help="serve a class at once (Starlette on uvicorn): questions asked together are generated together")
+    s.add_argument("--max-batch", type=int, default=32, help="with --classroom: most questions generated together")
+    s.add_argument("--queue", type=int, default=64, help="with --classroom: most questions waiting; more get 429")
     return p
 
 

@@ -477,6 +477,9 @@
         (secs ? " in " + secs + " s" : ""));
       if (!walk.active) setStatus("Answer done: " + plural(data.n_tokens, "token") + ". " + ending(data, run.start));
       finishRun();
+    } else if (kind === "queued") {       // novapress serve --classroom: waiting for a batch
+      setRunState("waiting in line, position " + data.position);
+      setStatus("Many questions at once: yours is number " + data.position + " in line for the model.");
     } else if (kind === "error") {
       setRunState("failed");
       setStatus("The model failed: " + data.message);
