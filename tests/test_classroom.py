@@ -145,3 +145,39 @@ def test_the_classroom_serves_the_site_with_the_same_rules(served):
     conn.request("GET", "/api/ask?prompt=")
     resp = conn.getresponse()
     assert resp.status == 400 and "empty" in json.loads(resp.read())["error"]
+
+
+try:                                   # the built site and the browser of the personal page's tests
+    from .test_personal_browser import browser, page, site  # noqa: F401
+except ImportError:
+    from test_personal_browser import browser, page, site  # noqa: F401
+
+
+def test_the_tour_tells_a_waiting_visitor_its_place_in_line(page, site, engine):  # noqa: F811
+    import re
+
+    import uvicorn
+    from playwright.sync_api import expect
+
+    room = Classroom(engine, window=0.01)
+    server = uvicorn.Server(uvicorn.Config(make_app(site, engine, classroom=room), host="127.0.0.1", port=0,
+                                           log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/"
+    try:
+        page.goto(url + "tour.html?dwell=60000")
+        page.wait_for_selector('[data-ask][data-mode="live"]')
+        with engine._run_lock:                          # a batch holds the model: the next question waits
+            ahead = room.submit("Someone asked first", 4)
+            while room.waiting:
+                time.sleep(0.01)
+            page.fill("[data-ask-input]", "And me?")
+            page.click("[data-ask-go]")
+            expect(page.locator("[data-run-state]")).to_have_text("Model: waiting in line, position 1", timeout=30000)
+            assert "number 1 in line" in page.locator("[data-status]").inner_text()
+        collect(ahead)
+        expect(page.locator("[data-run-state]")).to_have_text(re.compile(r"^Model: done"), timeout=60000)
+    finally:
+        server.should_exit = True

@@ -36,7 +36,7 @@ MAX_QUEUE = 64
 WINDOW_S = 0.05
 
 
-@dataclass
+@dataclass(eq=False)
 class Request:
     prompt: str
     ids: list[int]
@@ -274,7 +274,8 @@ def make_app(site_dir: Path, engine: AskEngine, pages=None, classroom: Classroom
             finally:
                 req.cancelled.set()       # the visitor went away, or the answer is complete
 
-        return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store",
+        # "\n" line ends, as the stdlib server sends them (the site's reader splits events on "\n\n")
+        return EventSourceResponse(events(), ping=15, sep="\n", headers={"Cache-Control": "no-store",
                                                                "X-Accel-Buffering": "no"})
 
     async def page(request):
