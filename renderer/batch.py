@@ -30,7 +30,9 @@ from PIL import Image
 
 from .atomic import write_bytes
 from .errors import BuildError, InputError, rel
+from .personal import PersonalPages
 from .progress import Reporter
+from .project import project_config
 from .site.ask import AskRejected
 
 DEFAULT_OUT = "build/personal"
@@ -115,8 +117,6 @@ def _init_worker(root: str) -> None:
     os.environ["NOVAPRESS_JOBS"] = "1"      # no pool inside a pooled worker
     import torch
     torch.set_num_threads(1)                # N workers share the cores: one thread each
-    from .project import project_config
-    from .personal import PersonalPages
     _PAGES = PersonalPages(project_config())
 
 
@@ -142,8 +142,6 @@ def remote_page(project: dict, question: str) -> tuple[str, dict[str, bytes], di
     """Runs on a Dask worker: the page of `question` as bytes (nothing written on the worker but
     the project's storyboard and cast, once, in its temporary folder)."""
     import tempfile
-
-    from .personal import PersonalPages
 
     # Dask's worker processes are daemons, which may not start the panel-drawing pool: draw here
     os.environ["NOVAPRESS_JOBS"] = "1"
@@ -195,9 +193,6 @@ def _run_on_cluster(pages, todo: list[Question], out: Path, scheduler: str, repo
 
 def batch(args) -> int:
     """`novapress batch QUESTIONS [--out DIR] [-j N] [--scheduler ADDRESS] [-q]`."""
-    from .personal import PersonalPages
-    from .project import project_config
-
     reporter = Reporter(quiet=args.quiet)
     path = Path(args.questions)
     out = Path(args.out)

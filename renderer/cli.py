@@ -116,9 +116,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _serve(args) -> int:
+    if args.classroom:
+        # Starlette and uvicorn: only for the classroom server
+        from .site.classroom import serve_classroom
+        return serve_classroom(args)
+    return serve(args)
+
+
 def _run(args) -> int:
     commands = {"build": build, "render": render_one, "doctor": lambda _args: doctor(), "clean": clean,
-                "present": present_decks, "serve": serve, "batch": batch}
+                "present": present_decks, "serve": _serve, "batch": batch}
     return commands[args.command](args)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from live_demo.errors import DemoInputError
 from live_demo.formatting import elide_line
 
 from .atomic import atomic_path
@@ -147,7 +148,7 @@ class PersonalPages:
         if self._loaded is not None:
             return self._loaded.choice
         if self._choice is None:
-            from live_demo.models import resolve_model
+            from live_demo.models import resolve_model   # the hub client: only when a model is wanted
             m = self.config.model
             self._choice = resolve_model(m.id, m.revision, m.fallback)
         return self._choice
@@ -159,7 +160,7 @@ class PersonalPages:
                 if self._loader is not None:
                     self._loaded = self._loader()
                 else:
-                    from live_demo.loading import load_model
+                    from live_demo.loading import load_model   # imports torch
                     self._loaded = load_model(self.choice())
         return self._loaded
 
@@ -173,7 +174,6 @@ class PersonalPages:
     @classmethod
     def from_portable(cls, project: dict, folder: Path) -> "PersonalPages":
         """PersonalPages made from `portable()`'s data, its files written under `folder`."""
-        from .config import ProjectConfig
         for relpath, text in project["files"].items():
             target = folder / relpath
             if not target.is_file() or target.read_text(encoding="utf-8") != text:
@@ -227,7 +227,6 @@ class PersonalPages:
 
     def trace(self, question: str) -> dict:
         """The model's run on `question` (the trace the page shows)."""
-        from live_demo.errors import DemoInputError
         from live_demo.trace import run_demo   # imports torch: only when a page is made
 
         loaded = self.model()

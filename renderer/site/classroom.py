@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -27,9 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import load_config
+from ..errors import BuildError, InputError
 from . import run as run_events
 from .ask import AskEngine, AskRejected
-from .server import CSP, LOOPBACK_NAMES, PERSONAL_FILE, TYPES, _is_loopback
+from .server import CSP, LOOPBACK_NAMES, PERSONAL_FILE, TYPES, _is_loopback, engine_from_config, personal_pages
 
 MAX_BATCH = 32
 MAX_QUEUE = 64
@@ -104,6 +107,7 @@ class Classroom:
         threading.Thread(target=self._loop, name="novapress-classroom", daemon=True).start()
 
     def submit(self, prompt: str, max_new_tokens: int) -> Request:
+        # the model's code (torch) only once a question comes: serving files needs none of it
         from live_demo.encoding import model_input
         from live_demo.errors import DemoInputError
         from live_demo.model_facts import context_length
@@ -153,6 +157,7 @@ class Classroom:
                         r.events.put(("error", {"message": f"{type(err).__name__}: {err}"}))
 
     def _run(self, batch: list[Request]) -> None:
+        # the model's code (torch) only once a batch runs
         from live_demo.encoding import special_ids, token_entry
         from live_demo.model_facts import stop_ids
         from live_demo.trace import ALTERNATIVES, rounded
@@ -281,7 +286,7 @@ def make_app(site_dir: Path, engine: AskEngine, pages=None, classroom: Classroom
     async def page(request):
         if pages is None:
             return JSONResponse({"error": "this server makes no personal pages"}, status_code=404)
-        from ..personal import check_question
+        from ..personal import check_question   # the page maker: only where pages are asked for
         try:
             question = check_question(request.query_params.get("prompt"), pages.max_chars)
             pages.use_model(await run_in_threadpool(engine.load))
@@ -307,3 +312,33 @@ def make_app(site_dir: Path, engine: AskEngine, pages=None, classroom: Classroom
     app = Starlette(routes=routes, middleware=[Middleware(Guard)])
     app.state.classroom = classroom
     return app
+
+
+def serve_classroom(args) -> int:
+    """`novapress serve --classroom`: the same site on Starlette and uvicorn, questions batched."""
+    import uvicorn
+
+    site_dir = Path(args.out) / "site"
+    if not (site_dir / "index.html").is_file():
+        raise InputError(f"no site in {site_dir}/: build it first with 'novapress build site' (or 'make build')")
+    config, _ = load_config(Path.cwd())
+    engine = engine_from_config(config)
+    pages = personal_pages(config, engine)
+    if args.max_batch < 1 or args.queue < 1:
+        raise InputError("--max-batch and --queue must be at least 1")
+    loopback = _is_loopback(args.host)
+    app = make_app(site_dir, engine, pages=pages, classroom=Classroom(engine, args.max_batch, args.queue),
+                   loopback_only=loopback)
+    engine.load_in_background()
+    if not loopback:
+        print(f"warning: listening on {args.host}: anyone who can reach this machine can use the model",
+              file=sys.stderr)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"novapress: serving {site_dir}/ for a classroom at http://{host}:{args.port}/ (up to {args.max_batch} "
+          f"questions generated together, {args.queue} waiting; Ctrl+C to stop)", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", backlog=2048)
+    except OSError as err:
+        raise BuildError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}; "
+                         f"choose another port with --port") from None
+    return 0

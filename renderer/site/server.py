@@ -264,7 +264,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         if pages is None:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "this server makes no personal pages"})
             return
-        from ..personal import check_question
+        from ..personal import check_question   # the page maker: only where pages are asked for
         try:
             question = check_question(_one(query, "prompt"), pages.max_chars)
         except AskRejected as err:
@@ -333,7 +333,7 @@ def engine_from_config(config: ProjectConfig) -> AskEngine:
 def personal_pages(config: ProjectConfig, engine: AskEngine):
     """The maker of "Make my comic page" pages, sharing the Ask box's model and its lock (one model
     run at a time); None, with a warning, when the project cannot draw them."""
-    from ..personal import PersonalPages
+    from ..personal import PersonalPages   # the drawing code: only for a server that runs
     try:
         return PersonalPages(config, loader=engine.load, lock=engine._run_lock)
     except InputError as err:
@@ -354,8 +354,6 @@ def serve(args) -> int:
     config, _ = load_config(Path.cwd())
     engine = engine_from_config(config)
     pages = personal_pages(config, engine)
-    if getattr(args, "classroom", False):
-        return serve_classroom(args, site_dir, engine, pages)
     try:
         server = make_server(site_dir, engine, args.host, args.port, pages=pages)
     except OSError as err:
@@ -375,28 +373,3 @@ def serve(args) -> int:
         server.server_close()
     return 0
 
-
-def serve_classroom(args, site_dir: Path, engine: AskEngine, pages) -> int:
-    """`novapress serve --classroom`: the same site on Starlette and uvicorn, questions batched."""
-    import uvicorn
-
-    from .classroom import Classroom, make_app
-
-    if args.max_batch < 1 or args.queue < 1:
-        raise InputError("--max-batch and --queue must be at least 1")
-    loopback = _is_loopback(args.host)
-    app = make_app(site_dir, engine, pages=pages, classroom=Classroom(engine, args.max_batch, args.queue),
-                   loopback_only=loopback)
-    engine.load_in_background()
-    if not loopback:
-        print(f"warning: listening on {args.host}: anyone who can reach this machine can use the model",
-              file=sys.stderr)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"novapress: serving {site_dir}/ for a classroom at http://{host}:{args.port}/ (up to {args.max_batch} "
-          f"questions generated together, {args.queue} waiting; Ctrl+C to stop)", file=sys.stderr, flush=True)
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", backlog=2048)
-    except OSError as err:
-        raise BuildError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}; "
-                         f"choose another port with --port") from None
-    return 0
