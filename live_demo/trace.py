@@ -174,14 +174,19 @@ def traced_generate(model: Any, tokenizer: Any, input_ids: torch.Tensor, setting
 
 
 def run_strategies(model: Any, tokenizer: Any, input_ids: torch.Tensor, spec: DemoSpec, seed: int,
-                   eos_ids: list[int] | None = None) -> dict:
+                   eos_ids: list[int] | None = None, only: tuple[str, ...] | None = None) -> dict:
+    """Every decoding strategy (or only those named: a page that shows one need not wait for four)."""
     results = {}
     for name, settings in strategy_settings(spec).items():
-        results[name] = traced_generate(model, tokenizer, input_ids, settings, seed, spec.max_new_tokens,
-                                        eos_ids=eos_ids)
-    results["top_k"] |= {"k": spec.sample_top_k, "temperature": spec.sample_temperature}
-    results["top_p"] |= {"p": spec.sample_top_p, "temperature": spec.sample_temperature}
-    results["beam"] |= {"num_beams": spec.num_beams}
+        if only is None or name in only:
+            results[name] = traced_generate(model, tokenizer, input_ids, settings, seed, spec.max_new_tokens,
+                                            eos_ids=eos_ids)
+    extra = {"top_k": {"k": spec.sample_top_k, "temperature": spec.sample_temperature},
+             "top_p": {"p": spec.sample_top_p, "temperature": spec.sample_temperature},
+             "beam": {"num_beams": spec.num_beams}}
+    for name, fields in extra.items():
+        if name in results:
+            results[name] |= fields
     return results
 
 
@@ -282,8 +287,10 @@ def check_demo(loaded: LoadedModel, name: str, spec: DemoSpec, n_input: int, cha
                                  demo=name, field="batch_with")
 
 
-def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
-    """Run one demo on the loaded model and return its trace (every field is described in live_demo/trace_fields.py)."""
+def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int,
+             strategies: tuple[str, ...] | None = None) -> dict:
+    """Run one demo on the loaded model and return its trace (every field is described in live_demo/trace_fields.py).
+    `strategies`: only these decoding strategies (default: all four)."""
     if not spec.prompt or not spec.prompt.strip():
         raise DemoInputError(f"demo '{name}': the prompt is empty; write the text the model should read",
                              demo=name, field="prompt")
@@ -308,7 +315,8 @@ def run_demo(loaded: LoadedModel, name: str, spec: DemoSpec, seed: int) -> dict:
             "demo": name, "model": info, "versions": versions(), "seed": seed,
             "prompt": spec.prompt, "params": spec.model_dump(mode="json"), "tokens": inp.tokens, "chat": inp.chat,
             "shapes": shapes, "samples": samples, "next_token": next_token(tokenizer, last_logits, spec),
-            "strategies": run_strategies(model, tokenizer, input_ids, spec, seed, eos_ids=info["eos_ids"]),
+            "strategies": run_strategies(model, tokenizer, input_ids, spec, seed, eos_ids=info["eos_ids"],
+                                         only=strategies),
             "attention": (attention_map(loaded, input_ids, all_tokens, *pair, question_span=inp.question_span)
                           if pair else None),
             "timing": timing(model, input_ids, spec.max_new_tokens, eos_ids=info["eos_ids"]) if spec.timing else None,

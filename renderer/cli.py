@@ -75,10 +75,23 @@ def _parser() -> argparse.ArgumentParser:
         pr.add_argument("--strict", action="store_true", help="show a page's layout warnings as errors")
         pr.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
 
+    bt = sub.add_parser("batch", help="one personal comic page per question of a file, and an index page")
+    bt.add_argument("questions", metavar="QUESTIONS",
+                    help="a text file (one question a line) or a CSV file with a 'question' and a 'name' column")
+    bt.add_argument("--out", default="build/personal", help="output folder (default: build/personal)")
+    bt.add_argument("-j", "--jobs", type=int, default=1, help="worker processes, each with the model loaded (default: 1)")
+    bt.add_argument("--scheduler", metavar="ADDRESS",
+                    help="make the pages on a Dask cluster (e.g. tcp://host:8786) instead of on this machine")
+    bt.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
+
     s = sub.add_parser("serve", help="serve the interactive lesson site with a live Ask box")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8001)
     s.add_argument("--out", default="build")
+    s.add_argument("--classroom", action="store_true",
+                   help="serve a class at once (Starlette on uvicorn): questions asked together are generated together")
+    s.add_argument("--max-batch", type=int, default=32, help="with --classroom: most questions generated together")
+    s.add_argument("--queue", type=int, default=64, help="with --classroom: most questions waiting; more get 429")
     return p
 
 
@@ -118,11 +131,14 @@ def main(argv: list[str] | None = None) -> int:
 # each command imports only what it runs: `novapress render` must not pay for marp, the site or torch
 COMMANDS = {"build": ("build", "build"), "render": ("preview.render", "render_command"),
             "present": ("preview.server", "present_command"), "preview": ("preview.server", "present_command"),
-            "new": ("scaffold", "new_command"), "doctor": ("doctor", "doctor_command"), "clean": ("build", "clean"), "serve": ("site.server", "serve")}
+            "new": ("scaffold", "new_command"), "doctor": ("doctor", "doctor_command"), "clean": ("build", "clean"), "serve": ("site.server", "serve"),
+            "batch": ("batch", "batch")}
 
 
 def _run(args) -> int:
     module, name = COMMANDS[args.command]
+    if args.command == "serve" and args.classroom:    # Starlette and uvicorn: only for the classroom server
+        module, name = "site.classroom", "serve_classroom"
     return getattr(importlib.import_module(f".{module}", __package__), name)(args)
 
 

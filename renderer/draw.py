@@ -40,9 +40,12 @@ def page_layout(sb: LoadedStoryboard, ctx: RenderContext) -> dict[str, Rect]:
                        footer=ctx.px(t.margin) * 0.35)
 
 
-def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[str] | None = None) -> PageRender:
+def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[str] | None = None,
+                reuse: dict[str, PanelRender] | None = None) -> PageRender:
     """Draw the whole page (or, with only_panel, just that panel, or those panels, on an otherwise
-    empty page)."""
+    empty page). `reuse`: panels drawn before with the same inputs, placed as they are (a
+    process that draws the same page for many questions redraws only the panels with data)."""
+    reuse = reuse or {}
     theme = ctx.theme
     w, h = ctx.page_size
     rects = page_layout(sb, ctx)
@@ -50,9 +53,11 @@ def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[
     page = Image.new("RGBA", (w, h), theme.page.background)
     renders: dict[str, PanelRender] = {}
     only = {only_panel} if isinstance(only_panel, str) else only_panel
+    wanted = [(pi, panel) for pi, panel in enumerate(sb.board.panels) if only is None or panel.id in only]
     jobs = [(sb, pi, panel, (int(rects[panel.id].w), int(rects[panel.id].h)), ctx)
-            for pi, panel in enumerate(sb.board.panels) if only is None or panel.id in only]
-    for pr, items, warnings in workers.run_all(_panel_job, jobs):
+            for pi, panel in wanted if panel.id not in reuse]
+    done = [(reuse[panel.id], [], []) for _pi, panel in wanted if panel.id in reuse]
+    for pr, items, warnings in done + workers.run_all(_panel_job, jobs):
         problems.items += items
         problems.warnings += warnings
         renders[pr.id] = pr
@@ -60,6 +65,7 @@ def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[
         page.alpha_composite(pr.image, (int(rect.x), int(rect.y)))
     if problems.items:
         raise InputError(problems.items)
+    renders = {panel.id: renders[panel.id] for _pi, panel in wanted}     # in the storyboard's order
     draw = ImageDraw.Draw(page)
     border = max(1, round(ctx.px(theme.page.border_width)))
     for pid in renders:
@@ -68,6 +74,15 @@ def render_page(sb: LoadedStoryboard, ctx: RenderContext, only_panel: str | set[
                        outline=theme.page.border_color, width=border)
     _draw_header_footer(page, sb, ctx)
     return PageRender(page.convert("RGB"), renders, rects, problems.warnings)
+
+
+def shows_data(panel: Panel) -> bool:
+    """Whether a panel's pixels can depend on the traces: a prop that shows a demo, or any text
+    that is a template (every other panel is the same for every question)."""
+    if any(getattr(p, "demo", None) for p in panel.scene.props):
+        return True
+    text = json.dumps(panel.model_dump(mode="json"), ensure_ascii=False)
+    return "{{" in text or "{%" in text
 
 
 # Panels of a page are independent, and most of their time is resvg: they are drawn in worker

@@ -12,6 +12,8 @@ Sections:
   live     traced generation vs plain model.generate, with/without KV cache; model load times
   deck     deck build via novapress vs bare marp-cli on the same Markdown
   ask      the served Ask box: time to first token, tokens per second
+  personal "Make my comic page" over HTTP: a new question, then the same one cached, to the image
+  classroom 30 simultaneous askers of `serve --classroom`: time to first token, tokens/s per visitor
 Nothing here asserts: timings vary with the machine's load; tests never depend on them.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOVAPRESS = [sys.executable, "-m", "renderer.cli"]
-SECTIONS = ("cli", "preview", "render", "rebuild", "cold", "live", "deck", "ask")
+SECTIONS = ("cli", "preview", "render", "rebuild", "cold", "live", "deck", "ask", "personal", "classroom")
 PAGE = Path("storyboards/page-05-inference-pipeline.yaml")
 
 RENDER_SCRIPT = r"""
@@ -179,6 +181,119 @@ def bench_deck() -> list[tuple[str, float, str]]:
 def bench_ask() -> list[tuple[str, float, str]]:
     from renderer.site.bench import bench_ask as run
     return run(project=ROOT)
+
+
+PERSONAL_QUESTIONS = ("Why do cats purr?", "¿Por qué el cielo es azul?", "How do rainbows form?")
+
+
+def bench_personal() -> list[tuple[str, float, str]]:
+    """Seconds from pressing "Make my comic page" to the image fetched, as a browser would (the
+    model loaded, as in a running server): new questions, then the same questions again (cached)."""
+    import threading
+    import urllib.request
+    from urllib.parse import quote
+
+    from renderer.config import load_config
+    from renderer.personal import PersonalPages
+    from renderer.site.server import engine_from_config, make_server
+
+    config, _ = load_config(ROOT)
+    engine = engine_from_config(config)
+    loaded = engine.load()
+    with tempfile.TemporaryDirectory(prefix="novapress-bench-personal-") as tmp:
+        (Path(tmp) / "site").mkdir()
+        (Path(tmp) / "site" / "index.html").write_text("bench")
+        pages = PersonalPages(config, cache_dir=Path(tmp) / "pages", loader=engine.load, lock=engine._run_lock)
+        server = make_server(Path(tmp) / "site", engine, "127.0.0.1", 0, pages=pages)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        def page_to_image(question: str) -> float:
+            start = time.perf_counter()
+            with urllib.request.urlopen(f"{server.url}api/page?prompt={quote(question)}", timeout=600) as r:
+                import json
+                made = json.loads(r.read())
+            with urllib.request.urlopen(server.url + made["png"], timeout=600) as r:
+                r.read()
+            return time.perf_counter() - start
+
+        try:
+            new = [page_to_image(q) for q in PERSONAL_QUESTIONS]
+            cached = [page_to_image(q) for q in PERSONAL_QUESTIONS]
+        finally:
+            server.shutdown()
+            server.server_close()
+    tag = f"[{loaded.choice.display}, {config.demos[pages.demo].max_new_tokens} new tokens]"
+    return [(f"personal page, new question, Ask to image {tag} (median of {len(new)})", statistics.median(new), "s"),
+            (f"personal page, new question, slowest of {len(new)}", max(new), "s"),
+            (f"personal page, cached question, Ask to image (median of {len(cached)})", statistics.median(cached), "s")]
+
+
+def bench_classroom(askers: int = 30, new_tokens: int = 24) -> list[tuple[str, float, str]]:
+    """`novapress serve --classroom` on loopback, `askers` visitors asking at the same moment."""
+    import http.client
+    import threading
+    from urllib.parse import quote
+
+    import uvicorn
+
+    from renderer.config import load_config
+    from renderer.site.classroom import Classroom, make_app
+    from renderer.site.server import engine_from_config
+
+    config, _ = load_config(ROOT)
+    engine = engine_from_config(config)
+    loaded = engine.load()
+    questions = ["Why is the sky blue?", "What is a token?", "How do rainbows form?", "Hi!",
+                 "¿Qué es un modelo de lenguaje?", "Explain attention in one sentence."]
+    with tempfile.TemporaryDirectory(prefix="novapress-bench-classroom-") as site:
+        (Path(site) / "index.html").write_text("bench")
+        room = Classroom(engine, max_batch=askers, max_queue=2 * askers)
+        server = uvicorn.Server(uvicorn.Config(make_app(Path(site), engine, classroom=room), host="127.0.0.1",
+                                               port=0, log_level="warning", backlog=2048))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        go = threading.Barrier(askers)
+        results: list = [None] * askers
+
+        def asker(i: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            go.wait()
+            start = time.perf_counter()
+            conn.request("GET", f"/api/ask?prompt={quote(questions[i % len(questions)])}&max_new_tokens={new_tokens}")
+            resp = conn.getresponse()
+            first = last = None
+            n = 0
+            for raw in resp:
+                if raw.startswith(b"event: token"):
+                    last = time.perf_counter() - start
+                    first = last if first is None else first
+                    n += 1
+                elif raw.startswith(b"event: done") or raw.startswith(b"event: error"):
+                    break
+            results[i] = (resp.status, first, last, n)
+            conn.close()
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=asker, args=(i,)) for i in range(askers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+        server.should_exit = True
+    answered = [r for r in results if r and r[0] == 200 and r[3]]
+    firsts = [r[1] for r in answered]
+    rates = [r[3] / r[2] for r in answered if r[2]]
+    tag = f"[{loaded.choice.display}, {askers} askers x up to {new_tokens} tokens]"
+    return [(f"classroom: askers answered {tag}", len(answered), "of " + str(askers)),
+            ("classroom: batches run (sizes)", len(room.batches), str(room.batches)),
+            ("classroom: time to first token, median", statistics.median(firsts), "s"),
+            ("classroom: time to first token, slowest", max(firsts), "s"),
+            ("classroom: tokens per second per visitor, median", statistics.median(rates), "tok/s"),
+            ("classroom: tokens per second in all", sum(r[3] for r in answered) / wall, "tok/s"),
+            ("classroom: wall time for all", wall, "s")]
 
 
 def main(argv: list[str]) -> int:

@@ -10,12 +10,17 @@
   new tokens and concurrent answers are limited: a question waits a few seconds for the one
   before it to finish, then gets 429. POST /api/stop?run=<id from "start">: stops that answer
   and returns once the model is free, so the next question starts at once.
+- GET /api/page?prompt=...: "Make my comic page": the visitor's question drawn as a personal
+  comic page (renderer.personal), answered as JSON when the page is ready: the URLs of its PNG,
+  PDF and transcript under /personal/<key>/, the transcript's text, the answer. The same question
+  again is read back from the cache. A few pages wait for the model at once; more get 429.
 - Every page is sent with a Content-Security-Policy allowing only the site's own files.
 """
 from __future__ import annotations
 
 import json
 import mimetypes
+import re
 import posixpath
 import socket
 import sys
@@ -41,6 +46,8 @@ TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".jpg": "image/jpeg", ".svg": "image/svg+xml", ".ttf": "font/ttf", ".woff2": "font/woff2",
          ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8", ".pdf": "application/pdf"}
 MAX_CONCURRENT_ASKS = 1
+MAX_WAITING_PAGES = 8     # personal pages being made or waiting for the model; more are refused
+PERSONAL_FILE = re.compile(r"/personal/([0-9a-f]{32})/page\.(png|pdf|md)")
 ASK_WAIT_S = 5.0          # how long a question waits for the answer before it to end
 
 
@@ -49,8 +56,11 @@ class SiteServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], site_dir: Path, engine: AskEngine,
-                 max_concurrent: int = MAX_CONCURRENT_ASKS, log=None, ask_wait: float = ASK_WAIT_S):
+                 max_concurrent: int = MAX_CONCURRENT_ASKS, log=None, ask_wait: float = ASK_WAIT_S,
+                 pages=None, max_waiting_pages: int = MAX_WAITING_PAGES):
         self.site_dir = Path(site_dir).resolve()
+        self.pages = pages                       # renderer.personal.PersonalPages, or None: no personal pages
+        self.page_slots = threading.BoundedSemaphore(max_waiting_pages)
         self.ask_wait = ask_wait
         self.engine = engine
         self.asks = threading.BoundedSemaphore(max_concurrent)
@@ -103,12 +113,20 @@ class SiteHandler(BaseHTTPRequestHandler):
             return
         parts = urlsplit(self.path)
         if parts.path == "/api/info":
-            self._send_json(HTTPStatus.OK, self.server.engine.info(), head=head)
+            self._send_json(HTTPStatus.OK, self.server.engine.info() | {"personal_pages": self.server.pages is not None},
+                            head=head)
         elif parts.path == "/api/ask":
             if head:
                 self._send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use GET"})
             else:
                 self._ask(parse_qs(parts.query, keep_blank_values=True))
+        elif parts.path == "/api/page":
+            if head:
+                self._send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use GET"})
+            else:
+                self._page(parse_qs(parts.query, keep_blank_values=True))
+        elif parts.path.startswith("/personal/"):
+            self._send_personal(parts.path, head)
         elif parts.path.startswith("/api/"):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint {parts.path}"})
         else:
@@ -160,6 +178,27 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache")
         self._security_headers(deck="deck" in file.relative_to(self.server.site_dir).parts[:1])
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
+    def _send_personal(self, url_path: str, head: bool) -> None:
+        """A personal page's file: only the three names a page has, inside the pages' cache."""
+        match = PERSONAL_FILE.fullmatch(url_path)
+        pages = self.server.pages
+        file = pages.cache_dir / match.group(1) / f"page.{match.group(2)}" if match and pages else None
+        try:
+            data = file.read_bytes() if file else None
+        except OSError:
+            data = None
+        if data is None:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"}, head=head)
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", TYPES[f".{match.group(2)}"])
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "private, max-age=3600")     # a page's key names its content
+        self._security_headers()
         self.end_headers()
         if not head:
             self.wfile.write(data)
@@ -220,6 +259,40 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.server.asks.release()
         self.close_connection = True
 
+    def _page(self, query: dict[str, list[str]]) -> None:
+        pages = self.server.pages
+        if pages is None:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "this server makes no personal pages"})
+            return
+        from ..personal import check_question   # the page maker: only where pages are asked for
+        try:
+            question = check_question(_one(query, "prompt"), pages.max_chars)
+        except AskRejected as err:
+            self._send_json(err.status, {"error": err.message})
+            return
+        if not self.server.page_slots.acquire(blocking=False):
+            self._send_json(HTTPStatus.TOO_MANY_REQUESTS,
+                            {"error": "too many pages are being made right now; try again in a minute"})
+            return
+        try:
+            pages.use_model(self.server.engine.load())    # the Ask box's model: loaded once for both
+            page = pages.make(question)
+        except AskRejected as err:
+            self._send_json(err.status, {"error": err.message})
+            return
+        except Exception as err:  # noqa: BLE001 - a page that cannot be drawn is reported, not a dropped connection
+            self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"the page could not be made: "
+                                                                        f"{type(err).__name__}: {err}"})
+            return
+        finally:
+            self.server.page_slots.release()
+        base = f"personal/{page.folder.name}/page"
+        self._send_json(HTTPStatus.OK, {
+            "question": page.question, "title": page.meta.get("title"), "model": page.meta.get("model"),
+            "answer": page.answer, "stopped": page.meta.get("stopped"), "cached": page.cached,
+            "png": f"{base}.png", "pdf": f"{base}.pdf", "transcript_url": f"{base}.md",
+            "transcript": page.transcript.read_text(encoding="utf-8")})
+
     def _event(self, kind: str, data: dict) -> None:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         self.wfile.write(f"event: {kind}\ndata: {payload}\n\n".encode("utf-8"))
@@ -257,6 +330,18 @@ def engine_from_config(config: ProjectConfig) -> AskEngine:
     return AskEngine(seed=config.seed, template=template, loader=load)
 
 
+def personal_pages(config: ProjectConfig, engine: AskEngine):
+    """The maker of "Make my comic page" pages, sharing the Ask box's model and its lock (one model
+    run at a time); None, with a warning, when the project cannot draw them."""
+    from ..personal import PersonalPages   # the drawing code: only for a server that runs
+    try:
+        return PersonalPages(config, loader=engine.load, lock=engine._run_lock)
+    except InputError as err:
+        for problem in err.problems:
+            print(f"warning: no personal pages: {problem}", file=sys.stderr)
+        return None
+
+
 def make_server(site_dir: Path, engine: AskEngine, host: str = "127.0.0.1", port: int = 0, **kw) -> SiteServer:
     return SiteServer((host, port), site_dir, engine, **kw)
 
@@ -268,8 +353,9 @@ def serve(args) -> int:
         raise InputError(f"no site in {site_dir}/: build it first with 'novapress build site' (or 'make build')")
     config, _ = load_config(Path.cwd())
     engine = engine_from_config(config)
+    pages = personal_pages(config, engine)
     try:
-        server = make_server(site_dir, engine, args.host, args.port)
+        server = make_server(site_dir, engine, args.host, args.port, pages=pages)
     except OSError as err:
         raise BuildError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}; "
                          f"choose another port with --port") from None
@@ -286,3 +372,4 @@ def serve(args) -> int:
     finally:
         server.server_close()
     return 0
+

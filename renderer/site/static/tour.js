@@ -477,6 +477,9 @@
         (secs ? " in " + secs + " s" : ""));
       if (!walk.active) setStatus("Answer done: " + plural(data.n_tokens, "token") + ". " + ending(data, run.start));
       finishRun();
+    } else if (kind === "queued") {       // novapress serve --classroom: waiting for a batch
+      setRunState("waiting in line, position " + data.position);
+      setStatus("Many questions at once: yours is number " + data.position + " in line for the model.");
     } else if (kind === "error") {
       setRunState("failed");
       setStatus("The model failed: " + data.message);
@@ -807,6 +810,61 @@
     }
   }
 
+  // ------------------------------------------------------------------ "Make my comic page"
+
+  const pageGo = ask.querySelector("[data-page-go]");
+  const personal = ask.querySelector("[data-personal]");
+  const personalStatus = ask.querySelector("[data-personal-status]");
+  const personalFigure = ask.querySelector("[data-personal-figure]");
+  let makingPage = false;
+
+  async function makePage(prompt) {
+    prompt = prompt.trim();
+    personal.hidden = false;
+    if (!prompt) { personalStatus.textContent = "Type a question first."; input.focus(); return; }
+    if (makingPage) return;
+    makingPage = true;
+    pageGo.disabled = true;
+    personalFigure.hidden = true;
+    const t0 = performance.now();
+    personalStatus.textContent = "Drawing your comic page for " + quoted(prompt) + "\u2026";
+    try {
+      const response = await fetch("api/page?prompt=" + encodeURIComponent(prompt), { headers: { Accept: "application/json" } });
+      let body = null;
+      try { body = await response.json(); } catch (e) { /* not JSON */ }
+      if (!response.ok || !body) {
+        personalStatus.textContent = "The page could not be made: " + ((body && body.error) || "the server answered " + response.status) + ".";
+        return;
+      }
+      // the picture is made here, not in the page: a served site is the only place it exists
+      const open = personal.querySelector("[data-personal-open]");
+      let img = open.querySelector("[data-personal-img]");
+      if (!img) {
+        img = document.createElement("img");
+        img.dataset.personalImg = "";
+        img.setAttribute("aria-describedby", "personal-transcript");
+        open.appendChild(img);
+      }
+      img.src = body.png;
+      img.alt = "Your comic page, " + body.title + ". Its transcript follows.";
+      open.href = body.png;
+      personal.querySelector("[data-personal-png]").href = body.png;
+      personal.querySelector("[data-personal-pdf]").href = body.pdf;
+      personal.querySelector("[data-personal-transcript]").textContent = body.transcript;
+      personalFigure.hidden = false;
+      const secs = ((performance.now() - t0) / 1000).toFixed(1);
+      personalStatus.textContent = "Your comic page for " + quoted(body.question) + " is ready (" +
+        (body.cached ? "drawn before, " : "") + secs + " s), drawn from " + body.model + "'s real run on it.";
+    } catch (err) {
+      personalStatus.textContent = "Lost the connection to the server (" + err.message + ").";
+    } finally {
+      makingPage = false;
+      pageGo.disabled = false;
+    }
+  }
+
+  pageGo.addEventListener("click", () => makePage(input.value));
+
   function submit(prompt) {
     if (running) return;
     prompt = prompt.trim();
@@ -953,6 +1011,7 @@
     ask.dataset.mode = info ? "live" : "offline";
     if (info) {
       info.model = info.model || "the model";
+      pageGo.hidden = !info.personal_pages;
       ask.querySelector("#presets-h").textContent = "Or try one of these:";
       askStatus.textContent = info.status === "ready"
         ? "Live: " + info.model + " runs on this machine. Type a question and press Ask."
