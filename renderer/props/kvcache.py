@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from live_demo.formatting import seconds
 from pydantic import Field
 
 from ..geometry import Rect
@@ -88,7 +89,7 @@ def kv_cache(p: KvCache, ctx: PropContext):
                           color="#ffffff" if i >= n_prompt else c.theme.palette["muted"],
                           glow=k_color if i == steps - 1 else None, align="right", name=f"slab token {i + 1}")
     if timing:
-        full = (f"with cache {timing['with_cache_s']:.2f} s \u00b7 without {timing['without_cache_s']:.2f} s "
+        full = (f"with cache {seconds(timing['with_cache_s'])} \u00b7 without {seconds(timing['without_cache_s'])} "
                 f"\u00b7 {timing['speedup']:.1f}\u00d7")
         short = f"{timing['speedup']:.1f}\u00d7 faster with the cache"
         text = full if text_width(full, family, lo) <= box.w else short
