@@ -413,6 +413,23 @@ def test_a_long_batch_cuts_columns_into_a_more_cell(theme, trace):
     assert len(shown) + int(more[0][2:]) == 40
 
 
+@pytest.mark.parametrize("name", ["question", "questions/quantum"])
+@pytest.mark.parametrize("width", [380, 480, 1400])
+def test_every_batch_row_adds_up_to_the_sequence_length(theme, name, width):
+    """A chat batch folds the template into '…N' cells and cuts long rows into '…+N': in every row
+    the tokens shown, the folded counts and the hidden count add up to the shape's sequence length."""
+    trace = json.loads((Path(__file__).parent / "fixtures" / "book" / f"{name}.json").read_text())
+    art = draw("batch_grid", {"users": False}, theme, trace, box=Rect(0, 0, width, 420))
+    cells = batch_cells(trace["batch"], "question")
+    length = trace["batch"]["shape"][1]
+    more = {int(t.name.split()[2]) - 1: int(t.text[2:]) for t in art.texts
+            if t.name.startswith("batch row") and t.name.endswith("more")}
+    for r, row in enumerate(cells):
+        shown = sorted(int(k) for k in re.findall(rf'data-cell="{r},(\d+)"', art.svg))
+        assert sum(row[k].elided or 1 for k in shown) + more.get(r, 0) == length, f"row {r + 1}"
+    assert more or width == 1400, "the narrow boxes should cut columns"
+
+
 def test_prob_bars_elide_long_tokens_only_when_they_cannot_fit_whole(theme, trace):
     """A model with random weights (or any model's rare tokens) puts long tokens at tiny
     probabilities in the top k: the bars still draw, shortening those labels with "…"."""

@@ -65,6 +65,17 @@ def batch_cells(batch: dict, part: str = "all") -> list[list[Cell]]:
     return rows
 
 
+def tokens_in(cells: list[Cell]) -> int:
+    """How many of the input's tokens these cells stand for (a folded cell stands for many)."""
+    return sum(cell.elided or 1 for cell in cells)
+
+
+def more_label(row: list[Cell], cols: int) -> str:
+    """The cell that ends a row cut after `cols` cells: how many TOKENS the row hides, so that the
+    row's shown tokens and this count add up to the sequence length in the shape caption."""
+    return f"\u2026+{tokens_in(row[cols:])}"
+
+
 class BatchGrid(DataParams):
     part: Literal["question", "all"] = Field("question", description=(
         "'question': padding and each prompt's own tokens, the chat template's tokens around them folded "
@@ -118,7 +129,7 @@ def plan_grid(cells: list[list[Cell]], box: Rect, *, family: str, min_size: floa
                                    for row in cells if k < len(row)))
                 col_w.append(w * 1.04 + 2 * PAD_X * s)
             if cols < n_cols:
-                col_w.append(text_width(f"\u2026+{n_cols - cols}", family, s) * 1.04 + 2 * PAD_X * s)
+                col_w.append(max(text_width(more_label(row, cols), family, s) for row in cells) * 1.04 + 2 * PAD_X * s)
             header = cell_h * 0.9 if with_users else 0.0
             width = header + sum(col_w) + GAP * s * (len(col_w) - 1) + cell_h * DEPTH + 2 * FRAME_PAD * s
             height = n_rows * cell_h + (n_rows - 1) * GAP * s + cell_h * DEPTH + 2 * FRAME_PAD * s + caption_h
@@ -178,7 +189,7 @@ def batch_grid(p: BatchGrid, ctx: PropContext):
         if plan.cols < n_cols:
             face = Rect(x, y, plan.col_w[-1], cell_h)
             cube(c, face, color, depth=(dx, dy * 0.8), dim=True, glow=0.3)
-            c.text(f"\u2026+{n_cols - plan.cols}", Rect(face.x + 1, face.cy - s * LINE_HEIGHT / 2, face.w - 2, s * LINE_HEIGHT),
+            c.text(more_label(row, plan.cols), Rect(face.x + 1, face.cy - s * LINE_HEIGHT / 2, face.w - 2, s * LINE_HEIGHT),
                    role="mono", size=s, color=muted, name=f"batch row {r + 1} more")
     if p.shape:
         cap = Rect(x0, grid_rect.y1 + caption_h * 0.08, plan.width, caption_h * 0.92)
