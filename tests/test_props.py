@@ -405,6 +405,51 @@ def test_a_long_answer_is_cut_with_an_ellipsis_not_overflowing(theme):
     assert all(Rect(0, 0, 700, 400).contains(t.box) for t in lines)
 
 
+def book_trace(name="question"):
+    return json.loads((Path(__file__).parent / "fixtures" / "book" / f"{name}.json").read_text())
+
+
+def ended_by_eos(trace, source, n):
+    """The trace with `source` answering its first n tokens, then the model's end token."""
+    t = copy.deepcopy(trace)
+    run = t["strategies"][source]
+    eos = {"id": 2, "text": "<|im_end|>", "display": "<|im_end|>", "special": True}
+    run["tokens"] = run["tokens"][:n] + [eos]
+    run["text"] = "".join(tok["text"] for tok in run["tokens"][:n])
+    run["stopped"] = "eos"
+    return t
+
+
+@pytest.mark.parametrize("source", ["greedy", "beam", "top_k", "top_p"])
+def test_a_screen_says_how_the_answer_ended(theme, source):
+    """Cut by the token limit: the text ends with '…' and a small line says where; stopped by the
+    model: no '…', no blinking cursor (it is not still typing), and the count of answer tokens."""
+    trace = book_trace()
+    assert trace["strategies"][source]["stopped"] == "length"
+    box = Rect(0, 0, 1200, 600)
+    cut = draw("text_screen", {"source": source}, theme, trace, box=box)
+    lines = [t for t in cut.texts if t.name.startswith("screen line")]
+    assert lines[-1].text.endswith("\u2026")
+    n = len(trace["strategies"][source]["tokens"])
+    assert [t.text for t in cut.texts if t.name == "screen ending length"] == [f"cut at {n} tokens (the limit)"]
+
+    done = draw("text_screen", {"source": source}, theme, ended_by_eos(trace, source, 5), box=box)
+    lines = [t for t in done.texts if t.name.startswith("screen line")]
+    assert not lines[-1].text.endswith("\u2026")
+    assert [t.text for t in done.texts if t.name.startswith("screen ending")] == ["finished \u00b7 5 tokens"]
+    cursor = draw("text_screen", {"source": source, "ending": False}, theme, ended_by_eos(trace, source, 5), box=box)
+    assert cursor.svg.count("<rect") == done.svg.count("<rect") + 1, "only the unfinished look has a cursor"
+    for art in (cut, done):
+        assert all(box.contains(t.box) for t in art.texts)
+        notes = [t for t in art.texts if t.name.startswith("screen ending")]
+        assert all(not t.box.overlaps(n.box) for t in art.texts if t.name.startswith("screen line") for n in notes)
+
+
+def test_a_streaming_screen_keeps_its_cursor_and_no_ending(theme):
+    art = draw("text_screen", {"stream_tokens": 3}, theme, book_trace())
+    assert not [t for t in art.texts if t.name.startswith("screen ending")]
+
+
 def test_a_long_batch_cuts_columns_into_a_more_cell(theme, trace):
     art = draw("batch_grid", {}, theme, big_batch(trace, n=40), box=Rect(0, 0, 900, 500))
     more = [t.text for t in art.texts if t.name.startswith("batch row") and t.name.endswith("more")]

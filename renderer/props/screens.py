@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from live_demo.formatting import ELLIPSIS
+from live_demo.formatting import ELLIPSIS, plural
 
 from ..geometry import Rect
 from ..lettering import elide_to_fit
@@ -38,6 +38,31 @@ def screen_text(trace: dict, source: Source, stream_tokens: int | None) -> str:
     return run["text"]
 
 
+def run_ending(trace: dict, source: Source, stream_tokens: int | None) -> tuple[str, int] | None:
+    """How a whole decoded output ended: ("length", tokens generated) when the token limit cut it,
+    ("eos", answer tokens before the end token) when the model stopped itself; None for the prompt,
+    a streaming cut or a trace that does not say."""
+    if source == "prompt" or stream_tokens is not None:
+        return None
+    run = (trace.get("strategies") or {}).get(source) or {}
+    tokens = run.get("tokens") or []
+    if run.get("stopped") == "length":
+        return "length", len(tokens)
+    if run.get("stopped") == "eos":
+        return "eos", len(tokens) - (1 if tokens and tokens[-1].get("special") else 0)
+    return None
+
+
+def ending_notes(ending: tuple[str, int]) -> list[str]:
+    """The small line under a finished output, longest first (the screen takes the first that fits)."""
+    how, n = ending
+    if how == "length":
+        return [f"cut at {plural(n, 'token')} (the limit)", f"cut at {plural(n, 'token')}", f"cut at {n}"]
+    if n == 0:
+        return ["no answer: it stopped at once", "no answer"]
+    return [f"finished \u00b7 {plural(n, 'token')}", "finished"]
+
+
 def tidy(text: str) -> str:
     """Generated text as a reader sees it on screen: no leading blank lines, single blank lines between paragraphs."""
     paras = [" ".join(p.split()) for p in text.strip().split("\n")]
@@ -67,7 +92,11 @@ class TextScreen(DataParams):
     source: Source = Field("greedy", description="With a demo: which output to show (or the prompt).")
     stream_tokens: int | None = Field(None, ge=0, description="Show only the first N generated tokens, as if streaming.")
     title: str | None = Field("answer", description="Title bar text ('' for no title bar).")
-    cursor: bool = Field(True, description="A blinking block cursor after the text.")
+    cursor: bool = Field(True, description="A blinking block cursor after the text (a demo's whole output shows how it "
+                         "ended instead, see `ending`).")
+    ending: bool = Field(True, description=(
+        "For a demo's whole output: show how it ended instead of a cursor. Cut by the token limit: the text ends "
+        "with '…' over a small 'cut at N tokens'; stopped by the model's end token: 'finished · N tokens'."))
     font: Literal["narration", "mono"] = Field("narration", description="Body font: screen prose or code.")
     color: str | None = Field(None, description="Palette name or hex; default: station 5's accent.")
 
@@ -86,6 +115,10 @@ def text_screen(p: TextScreen, ctx: PropContext):
     else:
         raw = "AI learns patterns from lots of text, then predicts the next word, one token at a time."
     text = tidy(raw)
+    ending = run_ending(ctx.demo, p.source, p.stream_tokens) if p.text is None and ctx.demo is not None and p.ending \
+        else None
+    if ending and ending[0] == "length" and not text.endswith(ELLIPSIS):
+        text += ELLIPSIS
     glass(c, box, color, tint=0.86, opacity=0.88, radius=4 * c.u)
     pad = max(6 * c.u, c.min_text * 0.55)
     inner = box.inset(pad)
@@ -105,7 +138,16 @@ def text_screen(p: TextScreen, ctx: PropContext):
     family = getattr(c.theme.fonts, p.font)
     lo = math.ceil(c.min_text)
     hi = max(lo, int(MAX_SIZE_U * c.u))
-    cursor_room = CURSOR_W * hi * 1.6 if p.cursor else 0
+    show_cursor = p.cursor and ending is None
+    if ending:
+        note_h = lo * LINE_HEIGHT
+        note_box = Rect(inner.x, inner.y1 - note_h, inner.w, note_h)
+        note = next((n for n in ending_notes(ending) if text_width(n, c.theme.fonts.mono, lo) <= inner.w * 0.98),
+                    ending_notes(ending)[-1])
+        c.text(note, note_box, role="mono", size=lo, color=mix(color, "#ffffff", 0.35), align="left",
+               name=f"screen ending {ending[0]}")
+        inner = Rect(inner.x, inner.y, inner.w, inner.h - note_h * 1.25)
+    cursor_room = CURSOR_W * hi * 1.6 if show_cursor else 0
     size, lines, cut = fit_lines(text or " ", family, inner.w - cursor_room, inner.h, lo, hi)
     pitch = size * LINE_HEIGHT * LINE_GAP
     body_color = lighten(color, 0.75)
@@ -115,7 +157,7 @@ def text_screen(p: TextScreen, ctx: PropContext):
             c.text(line, Rect(inner.x, y, inner.w, size * LINE_HEIGHT), role=p.font, size=size, color=body_color,
                    align="left", name=f"screen line {i + 1}")
         y += pitch
-    if p.cursor and not cut:
+    if show_cursor and not cut:
         last = lines[-1] if lines else ""
         cx = inner.x + text_width(last, family, size) + size * 0.15
         cy = inner.y + (len(lines) - 1) * pitch
