@@ -53,6 +53,7 @@ class Element:
     tail: tuple | None = None    # (base_left, base_right, tip) of a speech tail
     index: int = -1              # position in the panel's text list (-1: added by the renderer)
     trail: tuple[float, float] | None = None   # where a thought balloon's bubble trail ends
+    size: int = 0                # lettering size in px (0: not recorded)
 
 
 @dataclass

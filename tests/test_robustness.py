@@ -124,3 +124,22 @@ def test_every_page_draws_with_hostile_data(name, book):
     assert not literal, "\n".join(literal)
     assert not lost, "\n".join(lost)
     assert not covered, "\n".join(covered)
+
+
+@pytest.mark.parametrize("name", DEFAULT + [f"real:{r}" for r in REAL])
+def test_the_chat_template_narration_has_a_clean_spot_at_full_size(name, book):
+    """Page 1's template screen and its narration: for a long template or a short one, the box
+    sits clear of the screen's frame and keeps the size of narration everywhere else."""
+    project, boards, base = book
+    ctx = render_context(project, traces_for(name, base))
+    sb = next(b for b in boards if b.board.page == 1)
+    render = render_page(sb, ctx, only_panel={"p3"})
+    pr = render.panels["p3"]
+    w, h = pr.image.size
+    x, y, bw, bh = next(p for p in sb.board.panels if p.id == "p3").scene.props[0].at
+    screen = Rect(x * w, y * h, bw * w, bh * h)
+    narration = [e for e in pr.elements if e.kind == "narration"]
+    assert narration, [e.kind for e in pr.elements]
+    for e in narration:
+        assert not e.box.overlaps(screen), f"narration {e.box} over the screen {screen}"
+        assert e.size == int(ctx.px(ctx.theme.lettering.size) * 0.92), "narration drawn smaller than usual"

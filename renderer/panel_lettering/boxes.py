@@ -26,7 +26,7 @@ def draw_box(job: LetterJob, box: Rect, out: PanelRender, ctx: RenderContext, ov
         x, y = lettering.place_block(block, inner, "left", "middle")
         pending.append((block, x, y, style.text, "left"))
         out.elements.append(Element(kind, job.whole_text, box, Rect(x, y, block.w, block.h),
-                                    who=t.who, index=job.index))
+                                    who=t.who, index=job.index, size=block.size))
         return
     style = theme.balloon
     stroke_w = ctx.px(style.stroke_width)
@@ -52,7 +52,7 @@ def draw_box(job: LetterJob, box: Rect, out: PanelRender, ctx: RenderContext, ov
     pending.append((block, x, y, style.text, "center"))
     out.elements.append(Element(kind, job.whole_text, box, Rect(x, y, block.w, block.h), who=t.who,
                                 tail=tail,
-                                index=job.index, trail=trail if kind == "thought" else None))
+                                index=job.index, trail=trail if kind == "thought" else None, size=block.size))
 
 
 def thought_target(mouth, face: Rect | None):
