@@ -450,6 +450,23 @@ def test_a_streaming_screen_keeps_its_cursor_and_no_ending(theme):
     assert not [t for t in art.texts if t.name.startswith("screen ending")]
 
 
+def test_the_kv_cache_holds_the_chat_template_the_model_read(theme, trace):
+    """A chat model caches the template's tokens too: the stack counts them ('+N template' slabs)
+    so the prompt's slabs add up to every token the model read; a bare prompt has no such slab."""
+    from renderer.props.kvcache import cache_tokens
+
+    chat = book_trace()
+    slabs = cache_tokens(chat)
+    read = chat["shapes"][0]["shape"][-1]
+    assert sum(s.folded or 1 for s in slabs if s.prompt) == read == len(chat["chat"]["tokens"])
+    art = draw("kv_cache", {}, theme, chat, box=Rect(0, 0, 800, 1100))
+    labels = [t.text for t in art.texts if t.name.startswith("slab token")]
+    q0, q1 = chat["chat"]["question_span"]
+    assert labels[0] == f"+{q0} template" and f"+{read - q1} template" in labels
+    assert 'data-folded="0"' in art.svg and f'data-folded="{q0}"' in art.svg
+    assert not any(s.folded for s in cache_tokens(trace)), "a bare prompt has no template"
+
+
 def test_a_long_batch_cuts_columns_into_a_more_cell(theme, trace):
     art = draw("batch_grid", {}, theme, big_batch(trace, n=40), box=Rect(0, 0, 900, 500))
     more = [t.text for t in art.texts if t.name.startswith("batch row") and t.name.endswith("more")]

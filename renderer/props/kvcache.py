@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from live_demo.formatting import seconds
 from pydantic import Field
 
 from ..geometry import Rect
 from .base import PropContext, prop
-from .data import DataParams, Token, static_tokens, trace_tokens
+from .data import DataParams, static_tokens, trace_tokens
 from .kit import Canvas
 from .measure import LINE_HEIGHT, text_width
 from .paint import arrow_head, cube, mono_line
@@ -25,13 +26,32 @@ class KvCache(DataParams):
     timing: bool = Field(True, description="With a demo that measured it: the speed-up the cache buys.")
 
 
-def cache_tokens(trace: dict | None) -> tuple[list[Token], int]:
-    """Tokens whose keys and values are cached, and how many of them are the prompt's."""
+@dataclass(frozen=True)
+class Slab:
+    """One row of the stacks: a token, or (folded > 0) a run of chat-template tokens as one slab."""
+    display: str
+    prompt: bool
+    folded: int = 0
+
+
+def cache_tokens(trace: dict | None) -> list[Slab]:
+    """What the cache holds, oldest first: every input token the model read (the chat template's
+    tokens before and after the question folded into one '+N template' slab each, so the picture
+    counts them without spending a slab on each), then the answer's tokens. The end token that
+    stops generation is never fed back, so it has no keys or values."""
     if trace is None:
-        return static_tokens(DEFAULT_TOKENS, None), 3
-    prompt = trace_tokens(trace)
-    generated = trace_tokens(trace["strategies"]["greedy"]) if trace.get("strategies") else []
-    return prompt + generated, len(prompt)
+        return [Slab(t.display, k < 3) for k, t in enumerate(static_tokens(DEFAULT_TOKENS, None))]
+    question = [Slab(t.display, True) for t in trace_tokens(trace)]
+    chat = trace.get("chat")
+    if chat and chat.get("tokens"):
+        q0, q1 = chat["question_span"]
+        before, after = q0, len(chat["tokens"]) - q1
+        question = ([Slab(f"+{before} template", True, before)] if before else []) + question \
+            + ([Slab(f"+{after} template", True, after)] if after else [])
+    answer = (trace.get("strategies") or {}).get("greedy", {}).get("tokens", [])
+    if answer and answer[-1].get("special"):
+        answer = answer[:-1]
+    return question + [Slab(t.display, False) for t in trace_tokens({"tokens": answer})]
 
 
 @prop("kv_cache", KvCache)
@@ -42,7 +62,8 @@ def kv_cache(p: KvCache, ctx: PropContext):
     trace = ctx.demo
     if trace is not None:
         c.model = trace["model"]["display"]
-    toks, n_prompt = cache_tokens(trace)
+    toks = cache_tokens(trace)
+    n_prompt = sum(t.prompt for t in toks)
     k_color, v_color = c.theme.palette["blue"], c.theme.palette["magenta"]
     family = c.theme.fonts.mono
     lo = math.ceil(c.min_text)
@@ -69,8 +90,8 @@ def kv_cache(p: KvCache, ctx: PropContext):
             y = area.y1 - (i + 1) * slab_h * (1 + SLAB_GAP) + slab_h * SLAB_GAP
             newest = i == steps - 1
             face = Rect(x, y + depth[1], col_w - depth[0], slab_h - depth[1])
-            tint = color if i >= n_prompt else mix(color, c.theme.palette["muted"], 0.35)
-            c.svg.add(f'<g data-slab="{name}{i}" data-new="{int(newest)}">')
+            tint = color if i >= n_prompt else mix(color, c.theme.palette["muted"], 0.6 if tok.folded else 0.35)
+            c.svg.add(f'<g data-slab="{name}{i}" data-new="{int(newest)}" data-folded="{tok.folded}">')
             cube(c, face, lighten(tint, 0.25) if newest else tint, depth=depth, glow=1.4 if newest else 0.35)
             c.svg.add("</g>")
             # a few cells on the slab: a key/value vector
