@@ -29,14 +29,28 @@ def _ray_exit(rect: Rect, ox: float, oy: float, ux: float, uy: float) -> float |
     return t0 if t0 <= t1 else None
 
 
+ROBOT_CORNER = 0.18     # a robot balloon's corner radius, of its shorter side
+
+
+def _tail_length(gap: float, reach: float, min_len: float, head_gap: float | None) -> float:
+    length = max(min_len, gap * reach)
+    if head_gap is not None and head_gap > 0:
+        length = min(length, head_gap * 0.85)           # whatever the minimum, never onto the head
+    return length
+
+
 def tail_points(balloon: Rect, mouth: Point, head: Rect | None, *, width: float, reach: float = 1 / 3,
-                min_len: float = 0.0) -> tuple[Point, Point, Point] | None:
+                min_len: float = 0.0, shape: str = "ellipse") -> tuple[Point, Point, Point] | None:
     """A tapering wedge from the balloon's edge toward the mouth.
 
     Returns (base_left, base_right, tip) in panel pixels, or None when the mouth is inside the
     balloon. As a letterer draws it, the tail points at the mouth and ends about a third of the
-    way from the balloon to the speaker's head (`reach`), never touching the head.
+    way from the balloon to the speaker's head (`reach`), never touching the head. shape="rect"
+    (a robot's rounded rectangle) starts the wedge on the side facing the mouth, clear of the
+    corners: measured from the inscribed ellipse, a tail toward a corner would end inside the box.
     """
+    if shape == "rect":
+        return _rect_tail(balloon, mouth, head, width=width, reach=reach, min_len=min_len)
     cx, cy = balloon.cx, balloon.cy
     mx, my = mouth
     dx, dy = mx - cx, my - cy
@@ -55,9 +69,7 @@ def tail_points(balloon: Rect, mouth: Point, head: Rect | None, *, width: float,
         hit = _ray_exit(head, ex, ey, ux, uy)
         if hit is not None:
             gap = min(gap, hit)                         # balloon edge to the head's outline
-    length = max(min_len, gap * reach)
-    if head is not None and gap > 0:
-        length = min(length, gap * 0.85)                # whatever the minimum, never onto the head
+    length = _tail_length(gap, reach, min_len, gap if head is not None else None)
     tip = (ex + ux * length, ey + uy * length)
     # base: a chord of the ellipse, slightly inside the edge so the wedge joins the balloon
     inside = edge * 0.8
@@ -65,6 +77,38 @@ def tail_points(balloon: Rect, mouth: Point, head: Rect | None, *, width: float,
     px, py = -uy, ux
     half = width / 2
     return (bx + px * half, by + py * half), (bx - px * half, by - py * half), tip
+
+
+def _rect_tail(box: Rect, mouth: Point, head: Rect | None, *, width: float, reach: float,
+               min_len: float) -> tuple[Point, Point, Point] | None:
+    mx, my = mouth
+    if box.contains_point(mx, my):
+        return None
+    half = width / 2
+    margin = min(box.w, box.h) * ROBOT_CORNER + half     # the wedge's base stays off the rounded corners
+    sink = width * 0.4                                   # the base sits inside the edge so the wedge joins it
+
+    def clamp(v: float, lo: float, hi: float) -> float:
+        return (lo + hi) / 2 if lo > hi else min(max(v, lo), hi)
+
+    # the side facing the mouth: the one the mouth lies furthest beyond, relative to the box's size
+    if abs(my - box.cy) / box.h >= abs(mx - box.cx) / box.w:
+        bx, by = clamp(mx, box.x + margin, box.x1 - margin), (box.y1 if my > box.cy else box.y)
+        inward = (0.0, -sink if my > box.cy else sink)
+        left, right = (bx - half, by + inward[1]), (bx + half, by + inward[1])
+    else:
+        bx, by = (box.x1 if mx > box.cx else box.x), clamp(my, box.y + margin, box.y1 - margin)
+        inward = (-sink if mx > box.cx else sink, 0.0)
+        left, right = (bx + inward[0], by - half), (bx + inward[0], by + half)
+    dx, dy = mx - bx, my - by
+    dist = math.hypot(dx, dy)
+    if dist < 1e-6:
+        return None
+    ux, uy = dx / dist, dy / dist
+    head_gap = _ray_exit(head, bx, by, ux, uy) if head is not None else None
+    gap = min(dist, head_gap) if head_gap is not None else dist
+    length = _tail_length(gap, reach, min_len, gap if head is not None else None)
+    return left, right, (bx + ux * length, by + uy * length)
 
 
 # --- shapes as SVG ---------------------------------------------------------------------------------
@@ -81,7 +125,7 @@ def speech_svg(box: Rect, tail: tuple[Point, Point, Point] | None, *, fill: str,
 
 
 def robot_svg(box: Rect, tail: tuple[Point, Point, Point] | None, *, fill: str, stroke: str, width: float) -> str:
-    r = min(box.w, box.h) * 0.18
+    r = min(box.w, box.h) * ROBOT_CORNER
     shape = [f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="{r:.1f}"/>']
     if tail:
         shape.append(f'<polygon points="{_pts(list(tail))}" stroke-linejoin="miter"/>')

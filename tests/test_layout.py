@@ -70,6 +70,28 @@ def test_tail_points_toward_mouth_and_stops_short_of_face():
     assert ((tip[0] - balloon.cx) / 200) ** 2 + ((tip[1] - balloon.cy) / 100) ** 2 > 1
 
 
+def test_a_robot_balloon_tail_leaves_its_box_even_toward_a_corner():
+    """A rounded-rectangle balloon with the speaker off its corner: the tail starts on the side that
+    faces the mouth, off the rounded corner, and its tip is outside the box, short of the head."""
+    balloon = Rect(100, 100, 320, 200)
+    for mouth, face in [((470, 290), Rect(440, 250, 90, 90)), ((520, 420), Rect(480, 380, 100, 100)),
+                        ((260, 520), Rect(210, 470, 100, 100)), ((30, 120), None)]:
+        left, right, tip = tail_points(balloon, mouth, face, width=40, min_len=30, shape="rect")
+        assert not balloon.contains_point(*tip), (mouth, tip)
+        assert face is None or not face.contains_point(*tip)
+        # the tip is on the way to the mouth
+        base = ((left[0] + right[0]) / 2, (left[1] + right[1]) / 2)
+        assert (tip[0] - base[0]) * (mouth[0] - base[0]) + (tip[1] - base[1]) * (mouth[1] - base[1]) > 0
+        # the base sits on the box's edge, away from its rounded corners
+        r = min(balloon.w, balloon.h) * 0.18
+        for x, y in (left, right):
+            assert balloon.inset(-1).contains_point(x, y)
+            on_side = min(abs(x - balloon.x), abs(x - balloon.x1)) < 20 or min(abs(y - balloon.y), abs(y - balloon.y1)) < 20
+            assert on_side
+            assert not (min(abs(x - balloon.x), abs(x - balloon.x1)) < r and min(abs(y - balloon.y), abs(y - balloon.y1)) < r)
+    assert tail_points(balloon, (200, 150), None, width=40, shape="rect") is None
+
+
 # --- crowding: placement degrades step by step instead of failing -------------------------------
 
 from renderer.layout import (COVER_WEIGHT, Obstacle, TextRequest, first_clear, hides_least, label_spots,  # noqa: E402

@@ -78,6 +78,17 @@ def draws_the_prompt(panel) -> bool:
     return False
 
 
+def hidden_tail(e, robot: bool) -> bool:
+    """A speaker in the panel whose balloon shows no tail: none, or its tip inside the balloon's
+    shape (a rounded rectangle for a robot, an ellipse otherwise)."""
+    if e.tail is None:
+        return True
+    x, y = e.tail[2]
+    if robot:
+        return e.box.contains_point(x, y)
+    return ((x - e.box.cx) / (e.box.w / 2)) ** 2 + ((y - e.box.cy) / (e.box.h / 2)) ** 2 <= 1
+
+
 @pytest.mark.parametrize("name", CHOSEN)
 def test_every_page_draws_with_hostile_data(name, book):
     project, boards, base = book
@@ -108,6 +119,8 @@ def test_every_page_draws_with_hostile_data(name, book):
             for e in pr.elements:
                 if not inside.contains(e.box) or not e.box.inset(-1).contains(e.text_box):
                     escaped.append(f"{sb.page_name} {pid}: {e.kind} '{e.text[:40]}' at {e.box}")
+                if e.kind == "speech" and e.who in pr.mouths and hidden_tail(e, project.cast[e.who].balloon == "robot"):
+                    escaped.append(f"{sb.page_name} {pid}: {e.who}'s balloon '{e.text[:30]}' has no visible tail")
             for text, r in pr.prop_items:
                 if r.area and not inside.contains(r):
                     escaped.append(f"{sb.page_name} {pid}: prop text '{text[:40]}' at {r}")

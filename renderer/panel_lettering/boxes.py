@@ -40,7 +40,7 @@ def draw_box(job: LetterJob, box: Rect, out: PanelRender, ctx: RenderContext, ov
             mouth = (w + unit * 40, box.cy + box.h * 0.6) if box.cx > w / 2 else (-unit * 40, box.cy + box.h * 0.6)
             reach = 1.0
         tail = balloons.tail_points(box, mouth, face, width=max(box.h * 0.22, unit * 14), min_len=unit * 16,
-                                    reach=reach)
+                                    reach=reach, shape="rect" if job.robot else "ellipse")
         fn = balloons.robot_svg if job.robot else balloons.speech_svg
         overlay.append(fn(box, tail, fill=style.fill, stroke=style.stroke, width=stroke_w))
     elif kind == "thought":
