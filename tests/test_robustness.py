@@ -156,3 +156,29 @@ def test_the_chat_template_narration_has_a_clean_spot_at_full_size(name, book):
     for e in narration:
         assert not e.box.overlaps(screen), f"narration {e.box} over the screen {screen}"
         assert e.size == int(ctx.px(ctx.theme.lettering.size) * 0.92), "narration drawn smaller than usual"
+
+
+@pytest.mark.parametrize("name", ["long-flat", "one-word-empty-peaked"])
+def test_answer_screens_and_the_transcript_say_the_same_ending(name, book):
+    """Each decoding screen on pages 5 and 8 shows how its answer ended (cut by the limit, or
+    ended by the model), and the page's transcript says the same for that panel."""
+    project, boards, base = book
+    traces = traces_for(name, base)
+    ctx = render_context(project, traces)
+    checked = 0
+    for page in (5, 8):
+        sb = next(b for b in boards if b.board.page == page)
+        render = render_page(sb, ctx)
+        md = transcript(sb, render, project.names)
+        for pid, pr in render.panels.items():
+            notes = [t for t, _ in pr.prop_items if t.startswith(("cut at", "finished", "no answer"))]
+            if not notes:
+                continue
+            section = md.split(f"{{#{pid}}}", 1)[1].split("\n## ", 1)[0]
+            checked += 1
+            if notes[0].startswith("cut at"):
+                n = notes[0].split()[2]
+                assert f"cut off at the {n}-token limit" in section, (page, pid, notes, section)
+            else:
+                assert "ended" in section and "cut off" not in section, (page, pid, notes, section)
+    assert checked == 5, "page 5's decoded screen and page 8's four strategy screens"
