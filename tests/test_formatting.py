@@ -106,7 +106,7 @@ def test_count_separates_thousands(n, text):
 
 @pytest.mark.parametrize("n, text", [
     (134515008, "135M"), (3403264, "3.4M"), (1.5e9, "1.5B"), (1e9, "1B"), (999, "999"), (1000, "1K"),
-    (12345, "12K"), (1500, "1.5K"), (9.96e6, "10M"), (10.4e6, "10M"), (999999, "1000K"), (0, "0"),
+    (12345, "12K"), (1500, "1.5K"), (9.96e6, "10M"), (10.4e6, "10M"), (999999, "1000K"), (1e6, "1M"), (0, "0"),
 ])
 def test_params_reads_as_people_say_it(n, text):
     assert params(n) == text
@@ -114,7 +114,7 @@ def test_params_reads_as_people_say_it(n, text):
 
 @pytest.mark.parametrize("n, text", [
     (538053632, "538 MB"), (1.6e6, "1.6 MB"), (10e6, "10 MB"), (9.99e6, "10.0 MB"),
-    (10e9, "10 GB"), (13.4e9, "13 GB"), (9.9e9, "9900 MB"), (0, "0.0 MB"),
+    (10e9, "10 GB"), (13.4e9, "13 GB"), (1e12, "1000 GB"), (9.9e9, "9900 MB"), (0, "0.0 MB"),
 ])
 def test_megabytes_switch_to_gigabytes_from_ten(n, text):
     assert megabytes(n) == text
@@ -139,6 +139,7 @@ def test_seconds_are_milliseconds_under_one(s, text):
 @pytest.mark.parametrize("x, digits, text", [
     (0.012345, 3, "0.0123"), (-1.2345, 3, "\u22121.23"), (123.456, 3, "123"), (4321.5, 3, "4322"),
     (0, 3, "0"), (9.996, 3, "10.0"), (-9.996, 3, "\u221210.0"), (0.0009996, 3, "0.00100"),
+    (99.96, 3, "100"), (999.6, 3, "1000"), (-0.4, 0, "0"),     # rounded up a digit; rounded to nothing: no "\u22120"
     (1.2345, 2, "1.2"), (1.2345, 5, "1.2345"), (5, 1, "5"), (float("inf"), 3, "inf"),
     (float("nan"), 3, "nan"),
 ])
@@ -191,12 +192,14 @@ def test_one_line_joins_whitespace_runs():
 
 
 @pytest.mark.parametrize("text, limit, out", [
-    ("hello", 5, "hello"), ("hello", 0, ""), ("hello", -1, ""), ("hello", 1, "\u2026"), ("hello", 4, "hel\u2026"),
+    ("hello", 5, "hello"), ("hello", 0, ""), ("hello", -1, ""), ("hello", 1, "\u2026"), ("hello", 2, "h\u2026"),
+    ("hello", 4, "hel\u2026"), ("the FAX machine", 8, "the FAX\u2026"),   # only spaces and punctuation are trimmed
     ("the quick brown fox", 12, "the quick\u2026"),         # cut at the word boundary
     ("the quick, brown", 12, "the quick\u2026"),             # and without the comma before it
     ("a verylongwordthatgoeson", 12, "a verylongw\u2026"),   # the boundary is too far back: cut the word
     ("abcdef ghij", 10, "abcdef\u2026"),                     # a space at exactly two thirds counts
     ("ab cdefghij", 10, "ab cdefgh\u2026"),
+    ("abcde fghijk", 10, "abcde fgh\u2026"),                  # one short of two thirds: the word is cut
     (12345, 3, "12\u2026"),
 ])
 def test_elide_cuts_with_a_visible_ellipsis_at_a_word_boundary(text, limit, out):
