@@ -118,13 +118,18 @@ def test_running_tells_a_live_process_from_a_dead_or_zombie_one_without_disturbi
     # a name with ")" and a state letter in it, as /proc/<pid>/stat shows a process's name in brackets
     python = tmp_path / "a) S"
     python.symlink_to(sys.executable)
-    echo = "import sys\nfor line in sys.stdin: print(line.strip(), flush=True)"
+    # any signal sent by mistake ends it, even when the run itself ignores SIGHUP (nohup)
+    echo = ("import signal, sys\nsignal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
+            "for line in sys.stdin: print(line.strip(), flush=True)")
     proc = subprocess.Popen([str(python), "-c", echo], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert atomic._running(proc.pid)
-        proc.stdin.write("still here?\n")
+    def answers(line: str) -> bool:
+        proc.stdin.write(line + "\n")
         proc.stdin.flush()
-        assert proc.stdout.readline() == "still here?\n", "asking whether it runs must send it no signal"
+        return proc.stdout.readline() == line + "\n"
+    try:
+        assert answers("ready?")                               # its signal handling is set up
+        assert atomic._running(proc.pid)
+        assert answers("still here?"), "asking whether it runs must send it no signal"
     finally:
         proc.kill()
     _wait_until_zombie(proc.pid)                               # dead, not yet reaped
