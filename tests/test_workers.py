@@ -21,3 +21,4 @@ def test_jobs_run_in_the_callers_folder_after_the_caller_moved(tmp_path, monkeyp
     assert folders == [str(second), str(second)]
     assert sorted(p.name for p in second.iterdir()) == ["c", "d"]
     assert sorted(p.name for p in first.iterdir()) == ["a", "b"]
+

@@ -53,7 +53,9 @@ def live_stage(state: BuildState, names: list[str], *, refresh: bool = False, or
         trace = traces[name]
         text = json.dumps(trace, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         digest = hashlib.sha256(text.encode()).hexdigest()
-        state.traces[name] = trace
+        # what later stages see is the trace as stored (lists, not tuples; JSON's floats), so a
+        # fresh model run and a cached one give them the same data and the same bytes
+        state.traces[name] = json.loads(text)
         state.trace_hashes[name] = digest
         charted = name in charts_for
         inputs = {"trace": digest, "charts": str(charted)}
