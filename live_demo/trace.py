@@ -192,17 +192,21 @@ def run_strategies(model: Any, tokenizer: Any, input_ids: torch.Tensor, spec: De
 
 # ---------------------------------------------------------------- optional parts
 
-def attention_map(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[dict], layer: int, head: int,
-                  question_span: tuple[int, int] | None = None) -> dict:
-    """One head's attention over the whole input; `question_span` says where the question sits in it."""
-    model = loaded.model
+def eager_attentions(model, input_ids: torch.Tensor) -> tuple:
+    """Every layer's attention weights for the input, [batch, heads, T, T] each."""
     previous = model.config._attn_implementation
     model.set_attn_implementation("eager")  # SDPA returns no attention weights
     try:
-        out = model(input_ids, output_attentions=True, use_cache=False)
+        return model(input_ids, output_attentions=True, use_cache=False).attentions
     finally:
         model.set_attn_implementation(previous)
-    weights = out.attentions[layer][0, head]
+
+
+def attention_map(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[dict], layer: int, head: int,
+                  question_span: tuple[int, int] | None = None) -> dict:
+    """One head's attention over the whole input; `question_span` says where the question sits in it."""
+    attentions = eager_attentions(loaded.model, input_ids)
+    weights = attentions[layer][0, head]
     span = list(question_span) if question_span is not None else [0, len(tokens)]
     return {"layer": layer, "head": head, "tokens": [t["display"] for t in tokens], "weights": weights.tolist(),
             "question_span": span}
@@ -216,13 +220,7 @@ def attention_heads(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[d
     """Every head of `layers`, for an overview an author picks a head from. One layer keeps its
     maps whole; every layer at once pools each map (mean over blocks of tokens) to at most
     OVERVIEW_CELLS a side, with `groups` saying which tokens each cell covers."""
-    model = loaded.model
-    previous = model.config._attn_implementation
-    model.set_attn_implementation("eager")  # SDPA returns no attention weights
-    try:
-        out = model(input_ids, output_attentions=True, use_cache=False)
-    finally:
-        model.set_attn_implementation(previous)
+    attentions = eager_attentions(loaded.model, input_ids)
     n = input_ids.shape[1]
     pooled = len(layers) > 1 and n > OVERVIEW_CELLS
     cells = OVERVIEW_CELLS if pooled else n
@@ -231,14 +229,14 @@ def attention_heads(loaded: LoadedModel, input_ids: torch.Tensor, tokens: list[d
     groups = [[edges[i], edges[i + 1]] for i in range(cells)]
     maps = {}
     for layer in layers:
-        weights = out.attentions[layer][0]                # heads x n x n
+        weights = attentions[layer][0]                # heads x n x n
         if pooled:
             weights = torch.stack([torch.stack([weights[:, a:b, c:d].mean(dim=(1, 2)) for c, d in groups], dim=-1)
                                    for a, b in groups], dim=-2)
         # three significant digits: a picture to choose from, not data to compute with
         maps[str(layer)] = [[[float(f"{w:.3g}") for w in row] for row in head] for head in weights.tolist()]
     span = list(question_span) if question_span is not None else [0, len(tokens)]
-    return {"layers": layers, "n_heads": int(out.attentions[layers[0]].shape[1]), "pooled": pooled,
+    return {"layers": layers, "n_heads": int(attentions[layers[0]].shape[1]), "pooled": pooled,
             "tokens": [t["display"] for t in tokens], "groups": groups, "question_span": span, "maps": maps}
 
 

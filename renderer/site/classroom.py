@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
 from ..errors import BuildError, InputError
 from . import run as run_events
 from .ask import AskEngine, AskRejected
-from .server import CSP, LOOPBACK_NAMES, PERSONAL_FILE, TYPES, _is_loopback, engine_from_config, personal_pages
+from .server import CSP, LOOPBACK_NAMES, PERSONAL_FILE, TYPES, _is_loopback, site_to_serve
 
 MAX_BATCH = 32
 MAX_QUEUE = 64
@@ -318,12 +317,7 @@ def serve_classroom(args) -> int:
     """`novapress serve --classroom`: the same site on Starlette and uvicorn, questions batched."""
     import uvicorn
 
-    site_dir = Path(args.out) / "site"
-    if not (site_dir / "index.html").is_file():
-        raise InputError(f"no site in {site_dir}/: build it first with 'novapress build site' (or 'make build')")
-    config, _ = load_config(Path.cwd())
-    engine = engine_from_config(config)
-    pages = personal_pages(config, engine)
+    site_dir, _config, engine, pages = site_to_serve(args)
     if args.max_batch < 1 or args.queue < 1:
         raise InputError("--max-batch and --queue must be at least 1")
     loopback = _is_loopback(args.host)

@@ -346,14 +346,19 @@ def make_server(site_dir: Path, engine: AskEngine, host: str = "127.0.0.1", port
     return SiteServer((host, port), site_dir, engine, **kw)
 
 
-def serve(args) -> int:
-    """`novapress serve [--host H] [--port P] [--out build]`."""
+def site_to_serve(args) -> tuple[Path, object, AskEngine, object]:
+    """(site folder, config, engine, personal pages) of `serve`, plain or classroom."""
     site_dir = Path(args.out) / "site"
     if not (site_dir / "index.html").is_file():
         raise InputError(f"no site in {site_dir}/: build it first with 'novapress build site' (or 'make build')")
     config, _ = load_config(Path.cwd())
     engine = engine_from_config(config)
-    pages = personal_pages(config, engine)
+    return site_dir, config, engine, personal_pages(config, engine)
+
+
+def serve(args) -> int:
+    """`novapress serve [--host H] [--port P] [--out build]`."""
+    site_dir, _config, engine, pages = site_to_serve(args)
     try:
         server = make_server(site_dir, engine, args.host, args.port, pages=pages)
     except OSError as err:
